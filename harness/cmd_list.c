@@ -1,0 +1,92 @@
+/* `parbench list`: the registry in words or as JSON. */
+#include "harness/cmd_list.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/error.h"
+#include "harness/registry.h"
+
+static json_t *param_json(const struct pb_param_def *d)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(d->name));
+    json_object_set_new(o, "type", json_string(pb_param_type_name(d->type)));
+    json_object_set_new(o, "default", json_string(d->def));
+    if ((d->type == PB_PARAM_INT || d->type == PB_PARAM_DOUBLE) && d->min <= d->max) {
+        json_object_set_new(o, "min", json_real(d->min));
+        json_object_set_new(o, "max", json_real(d->max));
+    }
+    json_object_set_new(o, "description", json_string(d->help));
+    return o;
+}
+
+static json_t *list_json(void)
+{
+    json_t *runners = json_array(), *workloads = json_array();
+    for (size_t i = 0; i < pb_runner_count; i++) {
+        json_t *r = json_object();
+        json_object_set_new(r, "name", json_string(pb_runners[i]->name));
+        json_object_set_new(r, "description", json_string(pb_runners[i]->description));
+        json_array_append_new(runners, r);
+    }
+    for (size_t i = 0; i < pb_workload_count; i++) {
+        const struct pb_workload_ops *w = pb_workloads[i];
+        json_t *params = json_array();
+        for (size_t k = 0; k < w->nparams; k++)
+            json_array_append_new(params, param_json(&w->params[k]));
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(w->name));
+        json_object_set_new(o, "description", json_string(w->description));
+        json_object_set_new(o, "non_blocking_form", json_boolean(w->start != NULL));
+        json_object_set_new(o, "params", params);
+        json_array_append_new(workloads, o);
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "runners", runners);
+    json_object_set_new(doc, "workloads", workloads);
+    return doc;
+}
+
+static void list_text(FILE *out)
+{
+    fputs("runners:\n", out);
+    for (size_t i = 0; i < pb_runner_count; i++)
+        fprintf(out, "  %-12s %s\n", pb_runners[i]->name, pb_runners[i]->description);
+    fputs("\nworkloads (parameters: -p name=value):\n", out);
+    for (size_t i = 0; i < pb_workload_count; i++) {
+        const struct pb_workload_ops *w = pb_workloads[i];
+        fprintf(out, "  %-12s %s\n", w->name, w->description);
+        for (size_t k = 0; k < w->nparams; k++) {
+            const struct pb_param_def *d = &w->params[k];
+            char range[64] = "";
+            if ((d->type == PB_PARAM_INT || d->type == PB_PARAM_DOUBLE) && d->min <= d->max)
+                snprintf(range, sizeof(range), ", %g..%g", d->min, d->max);
+            fprintf(out, "      %-12s %s (%s, default '%s'%s)\n", d->name, d->help,
+                    pb_param_type_name(d->type), d->def, range);
+        }
+    }
+}
+
+int pb_cmd_list(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else {
+            fprintf(stderr, "parbench list: unknown option '%s' (only --json)\n", argv[i]);
+            return PB_EXIT_USAGE;
+        }
+    }
+    if (!json) {
+        list_text(stdout);
+        return PB_EXIT_OK;
+    }
+    json_t *doc = list_json();
+    json_dumpf(doc, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    json_decref(doc);
+    return PB_EXIT_OK;
+}

@@ -1,0 +1,475 @@
+/* `parbench run`: the command line into a plan, the plan into a result document. */
+#include "harness/cmd_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/console.h"
+#include "harness/driver.h"
+#include "harness/registry.h"
+#include "harness/result.h"
+
+#define DEFAULT_TASKS       1000
+#define DEFAULT_REPEAT      10
+#define DEFAULT_WARMUP      1
+#define DEFAULT_QUEUE_DEPTH 1024
+#define MAX_LIST            64
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+    pb_stop_request();
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits return EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: parbench run -r RUNNER[,..] -w WORKLOAD -c N[,..] [-n TASKS | --duration T]\n"
+          "                    [--rate R [--arrivals uniform|poisson]] [--pin POLICY]\n"
+          "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
+          "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
+          "                    [-p key=value ...] [-o FILE|-] [--quiet]\n",
+          out);
+}
+
+/* Comma-separated words into list (modified in place). */
+static size_t split(char *text, char **list, size_t max)
+{
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok && n < max;
+         tok = strtok_r(NULL, ",", &save))
+        list[n++] = tok;
+    return n;
+}
+
+static int parse_uint(const char *opt, const char *text, unsigned min, unsigned *out,
+                      struct pb_err *err)
+{
+    int64_t v;
+    if (pb_parse_int(text, &v) < 0 || v < min || v > 1000000000)
+        return pb_err_set(err, -EINVAL, "%s: '%s' is not a whole number of at least %u", opt,
+                          text, min);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_max_errors(const char *text, struct pb_plan *plan, struct pb_err *err)
+{
+    char *end;
+    double v = strtod(text, &end);
+    plan->max_errors_is_pct = *end == '%';
+    if (end == text || v < 0 || (*end && strcmp(end, "%")) || (plan->max_errors_is_pct && v > 100))
+        return pb_err_set(err, -EINVAL, "--max-errors: '%s' is not a count or a percentage",
+                          text);
+    plan->max_errors = v;
+    return 0;
+}
+
+/* The parts of a case every matrix entry shares, from the options. */
+struct run_opts {
+    char *runners[MAX_LIST], *concurrency[MAX_LIST], *params[MAX_LIST];
+    size_t nrunners, nconcurrency, nparams;
+    const char *workload, *url;
+    struct pb_case_spec base;
+    int tasks_given, duration_given;
+};
+
+static int apply_params(struct pb_case_spec *c, char **params, size_t n, const char *url,
+                        struct pb_err *err)
+{
+    int rc = pb_params_init(&c->params, c->workload->params, c->workload->nparams, err);
+    if (rc < 0)
+        return rc;
+    if (url) {
+        if (!pb_params_find(&c->params, "url"))
+            return pb_err_set(err, -EINVAL, "--url: workload %s does not take a URL",
+                              c->workload->name);
+        if ((rc = pb_params_set(&c->params, "url", url, err)) < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char key[128];
+        const char *eq = strchr(params[i], '=');
+        if (!eq || eq == params[i] || (size_t)(eq - params[i]) >= sizeof(key))
+            return pb_err_set(err, -EINVAL, "-p '%s': expected key=value", params[i]);
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - params[i]), params[i]);
+        rc = pb_params_set(&c->params, key, eq + 1, err);
+        if (rc == -ENOENT) {
+            char names[512] = "";
+            size_t len = 0;
+            for (size_t k = 0; k < c->workload->nparams && len < sizeof(names); k++)
+                len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", k ? ", " : "",
+                                        c->workload->params[k].name);
+            return pb_err_set(err, rc, "workload %s has no parameter '%s' (it has: %s)",
+                              c->workload->name, key, len ? names : "none");
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
+{
+    struct pb_case_spec c = o->base;
+    if (!o->workload)
+        return pb_err_set(err, -EINVAL, "no workload: give -w NAME ('parbench list' shows them)");
+    c.workload = pb_workload_find(o->workload);
+    if (!c.workload)
+        return pb_err_set(err, -EINVAL, "unknown workload '%s' ('parbench list' shows them)",
+                          o->workload);
+    int rc = apply_params(&c, o->params, o->nparams, o->url, err);
+    if (rc < 0)
+        return rc;
+    if (o->tasks_given && o->duration_given)
+        return pb_err_set(err, -EINVAL, "-n and --duration exclude each other: give one");
+    if (c.rate > 0 && !o->tasks_given && !o->duration_given)
+        return pb_err_set(err, -EINVAL, "--rate needs -n or --duration");
+    if (!o->nrunners)
+        return pb_err_set(err, -EINVAL, "no runner: give -r NAME[,NAME] ('parbench list')");
+
+    unsigned levels[MAX_LIST];
+    size_t nlevels = o->nconcurrency;
+    for (size_t i = 0; i < nlevels; i++)
+        if ((rc = parse_uint("-c", o->concurrency[i], 1, &levels[i], err)) < 0)
+            return pb_err_set(err, rc, "-c: concurrency must be a whole number of at least 1, "
+                                       "got '%s'",
+                              o->concurrency[i]);
+    if (!nlevels)
+        levels[nlevels++] = 1;
+    int sweep = nlevels > 1;
+
+    for (size_t r = 0; r < o->nrunners; r++) {
+        c.runner = pb_runner_find(o->runners[r]);
+        if (!c.runner)
+            return pb_err_set(err, -EINVAL, "unknown runner '%s' ('parbench list' shows them)",
+                              o->runners[r]);
+        /* Runners that do not take -c run once in a sweep, and refuse a lone -c. */
+        if (c.runner->flags & (PB_RUNNER_SINGLE | PB_RUNNER_GATHER)) {
+            unsigned only = c.runner->flags & PB_RUNNER_SINGLE ? 1 : 0;
+            if (!sweep && o->nconcurrency && levels[0] != 1 && only == 1)
+                return pb_err_set(err, -EINVAL,
+                                  "serial runs one task at a time: -c %u is not possible "
+                                  "(use -c 1, or a sweep such as -c 1,%u)",
+                                  levels[0], levels[0]);
+            if (!sweep && o->nconcurrency && only == 0)
+                return pb_err_set(err, -EINVAL,
+                                  "%s starts every task at once and takes no -c: "
+                                  "use -r semaphore -c %u to limit concurrency",
+                                  c.runner->name, levels[0]);
+            c.concurrency = only;
+            if ((rc = pb_plan_add(plan, &c)) < 0)
+                return pb_err_set(err, rc, "out of memory");
+            continue;
+        }
+        for (size_t l = 0; l < nlevels; l++) {
+            c.concurrency = levels[l];
+            if ((rc = pb_plan_add(plan, &c)) < 0)
+                return pb_err_set(err, rc, "out of memory");
+        }
+    }
+    return 0;
+}
+
+enum {
+    OPT_DURATION = 256,
+    OPT_RATE,
+    OPT_ARRIVALS,
+    OPT_PIN,
+    OPT_REPEAT,
+    OPT_WARMUP,
+    OPT_TIMEOUT,
+    OPT_FAIL_FAST,
+    OPT_MAX_ERRORS,
+    OPT_QUEUE_DEPTH,
+    OPT_LOOPS,
+    OPT_URL,
+    OPT_QUIET,
+    OPT_GRACE,
+    OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"runner", required_argument, NULL, 'r'},
+    {"workload", required_argument, NULL, 'w'},
+    {"concurrency", required_argument, NULL, 'c'},
+    {"tasks", required_argument, NULL, 'n'},
+    {"param", required_argument, NULL, 'p'},
+    {"output", required_argument, NULL, 'o'},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"arrivals", required_argument, NULL, OPT_ARRIVALS},
+    {"pin", required_argument, NULL, OPT_PIN},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"fail-fast", no_argument, NULL, OPT_FAIL_FAST},
+    {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
+    {"queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH},
+    {"loops", required_argument, NULL, OPT_LOOPS},
+    {"url", required_argument, NULL, OPT_URL},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_plan *plan,
+                         struct pb_err *err)
+{
+    struct pb_case_spec *b = &o->base;
+    b->tasks = DEFAULT_TASKS;
+    b->repeat = DEFAULT_REPEAT;
+    b->warmup = DEFAULT_WARMUP;
+    b->queue_depth = DEFAULT_QUEUE_DEPTH;
+    b->loops = 1;
+    int rc = pb_pin_parse("compact", &b->pin, err);
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while (rc == 0 && (opt = getopt_long(argc, argv, ":r:w:c:n:p:o:", long_opts, NULL)) != -1) {
+        int64_t v;
+        char *end;
+        switch (opt) {
+        case 'r':
+            o->nrunners += split(optarg, o->runners + o->nrunners, MAX_LIST - o->nrunners);
+            break;
+        case 'w':
+            o->workload = optarg;
+            break;
+        case 'c':
+            o->nconcurrency += split(optarg, o->concurrency + o->nconcurrency,
+                                     MAX_LIST - o->nconcurrency);
+            break;
+        case 'n':
+            if (pb_parse_int(optarg, &v) < 0 || v < 1)
+                rc = pb_err_set(err, -EINVAL, "-n: '%s' is not a task count of at least 1",
+                                optarg);
+            b->tasks = (uint64_t)v;
+            o->tasks_given = 1;
+            break;
+        case 'p':
+            if (o->nparams == MAX_LIST)
+                rc = pb_err_set(err, -EINVAL, "-p: too many parameters");
+            else
+                o->params[o->nparams++] = optarg;
+            break;
+        case 'o':
+            snprintf(plan->output, sizeof(plan->output), "%s", optarg);
+            break;
+        case OPT_DURATION:
+            if (pb_parse_duration_ns(optarg, &b->duration_ns) < 0 || !b->duration_ns)
+                rc = pb_err_set(err, -EINVAL, "--duration: '%s' is not a duration (say 10s)",
+                                optarg);
+            b->tasks = 0;
+            o->duration_given = 1;
+            break;
+        case OPT_RATE:
+            b->rate = strtod(optarg, &end);
+            if (end == optarg || *end || b->rate <= 0)
+                rc = pb_err_set(err, -EINVAL, "--rate: '%s' is not a positive tasks/s figure",
+                                optarg);
+            break;
+        case OPT_ARRIVALS:
+            if (strcmp(optarg, "uniform") == 0)
+                b->arrivals = PB_ARRIVALS_UNIFORM;
+            else if (strcmp(optarg, "poisson") == 0)
+                b->arrivals = PB_ARRIVALS_POISSON;
+            else
+                rc = pb_err_set(err, -EINVAL, "--arrivals: '%s' is not uniform or poisson",
+                                optarg);
+            break;
+        case OPT_PIN:
+            rc = pb_pin_parse(optarg, &b->pin, err);
+            break;
+        case OPT_REPEAT:
+            rc = parse_uint("--repeat", optarg, 1, &b->repeat, err);
+            break;
+        case OPT_WARMUP:
+            rc = parse_uint("--warmup", optarg, 0, &b->warmup, err);
+            break;
+        case OPT_TIMEOUT:
+            if (pb_parse_duration_ns(optarg, &b->timeout_ns) < 0 || !b->timeout_ns)
+                rc = pb_err_set(err, -EINVAL, "--timeout: '%s' is not a duration (say 500ms)",
+                                optarg);
+            break;
+        case OPT_FAIL_FAST:
+            plan->fail_fast = 1;
+            break;
+        case OPT_MAX_ERRORS:
+            rc = parse_max_errors(optarg, plan, err);
+            break;
+        case OPT_QUEUE_DEPTH:
+            rc = parse_uint("--queue-depth", optarg, 1, &b->queue_depth, err);
+            break;
+        case OPT_LOOPS:
+            rc = parse_uint("--loops", optarg, 1, &b->loops, err);
+            break;
+        case OPT_URL:
+            o->url = optarg;
+            break;
+        case OPT_QUIET:
+            plan->quiet = 1;
+            break;
+        case OPT_GRACE:
+            if (pb_parse_duration_ns(optarg, &plan->grace_ns) < 0)
+                rc = pb_err_set(err, -EINVAL, "--grace: '%s' is not a duration", optarg);
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 1;
+        case ':':
+            rc = pb_err_set(err, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
+            break;
+        default:
+            rc = pb_err_set(err, -EINVAL, "unknown option '%s' (parbench run --help)",
+                            argv[optind - 1]);
+            break;
+        }
+    }
+    if (rc == 0 && optind < argc)
+        rc = pb_err_set(err, -EINVAL, "unexpected argument '%s'", argv[optind]);
+    return rc;
+}
+
+int pb_plan_check(const struct pb_plan *plan, const struct pb_topo *topo, struct pb_err *err)
+{
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct pb_case_spec *c = &plan->cases[i];
+        struct pb_pin_plan *pins = NULL;
+        int rc = pb_pin_plan_make(topo, &c->pin, pb_case_workers(c), &pins, err);
+        pb_pin_plan_destroy(pins);
+        if (rc < 0)
+            return rc;
+        struct pb_workload_env env = {.params = &c->params,
+                                      .concurrency = c->concurrency,
+                                      .workers = pb_case_workers(c),
+                                      .tasks = c->tasks,
+                                      .timeout_ns = c->timeout_ns};
+        void *shared = NULL;
+        rc = pb_workload_prepare(c->workload, &env, &shared, err);
+        pb_workload_release(c->workload, shared);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* An output path that cannot be written fails now, not after the run. */
+static int check_output(const char *path, struct pb_err *err)
+{
+    if (strcmp(path, "-") == 0)
+        return 0;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    const char *d = dirname(dir);
+    if (access(d, F_OK) < 0 && strncmp(path, "results/runs/", 13) == 0)
+        return 0; /* the default directory is made when the document is written */
+    char probe[4200];
+    snprintf(probe, sizeof(probe), "%s.probe.%d", path, (int)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        return pb_err_set(err, -errno, "output '%s' is not writable: %s", path, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
+static int exceeded_errors(const struct pb_plan *plan, const struct pb_outcome *o)
+{
+    if (plan->max_errors_is_pct)
+        return o->tasks && 100.0 * (double)o->failed / (double)o->tasks > plan->max_errors;
+    return (double)o->failed > plan->max_errors;
+}
+
+int pb_cmd_run(int argc, char **argv)
+{
+    struct pb_err err = {""};
+    struct pb_plan plan;
+    struct run_opts opts;
+    struct pb_topo *topo = NULL;
+    json_t *doc = NULL;
+    int code = PB_EXIT_USAGE;
+    memset(&opts, 0, sizeof(opts));
+    pb_plan_init(&plan);
+
+    int rc = parse_options(argc, argv, &opts, &plan, &err);
+    if (rc == 1) {
+        code = PB_EXIT_OK;
+        goto out;
+    }
+    if (rc < 0 || (rc = build_plan(&opts, &plan, &err)) < 0)
+        goto fail;
+    if ((rc = pb_topo_load(&topo, NULL, &err)) < 0) {
+        code = PB_EXIT_ENV;
+        goto fail;
+    }
+    if (!plan.output[0])
+        pb_result_default_path(plan.output, sizeof(plan.output), "results/runs");
+    if ((rc = pb_plan_check(&plan, topo, &err)) < 0 ||
+        (rc = check_output(plan.output, &err)) < 0)
+        goto fail;
+
+    pb_console_init(plan.quiet);
+    install_signals();
+    doc = pb_result_new(argc, argv, topo, &plan);
+    struct pb_outcome outcome;
+    rc = pb_driver_run(&plan, topo, doc, &outcome, &err);
+    const char *reason = rc < 0            ? "error"
+                         : got_signal      ? "interrupted"
+                         : outcome.stopped ? "fail_fast"
+                                           : "completed";
+    pb_result_finish(doc, reason);
+    struct pb_err werr = {""};
+    int wrc = pb_result_write(doc, plan.output, &werr);
+    FILE *table = strcmp(plan.output, "-") == 0 ? stderr : stdout;
+    pb_console_summary(doc, table);
+    if (wrc < 0) {
+        fprintf(stderr, "parbench run: %s\n", werr.msg);
+        code = PB_EXIT_ENV;
+        goto out;
+    }
+    if (strcmp(plan.output, "-"))
+        fprintf(stderr, "parbench: wrote %s%s\n", plan.output,
+                strcmp(reason, "completed") ? " (incomplete)" : "");
+    if (rc < 0) {
+        code = PB_EXIT_ENV;
+        goto fail;
+    }
+    if (got_signal)
+        code = PB_EXIT_INTERRUPTED;
+    else if (exceeded_errors(&plan, &outcome) || outcome.check_failed)
+        code = PB_EXIT_FAILED;
+    else
+        code = PB_EXIT_OK;
+    if (code == PB_EXIT_FAILED)
+        fprintf(stderr, "parbench: %llu of %llu tasks failed%s\n",
+                (unsigned long long)outcome.failed, (unsigned long long)outcome.tasks,
+                outcome.check_failed ? "; a workload's check failed" : "");
+    goto out;
+fail:
+    fprintf(stderr, "parbench run: %s\n", err.msg);
+    if (code == PB_EXIT_USAGE && rc == -ENOMEM)
+        code = PB_EXIT_ENV;
+out:
+    json_decref(doc);
+    pb_topo_destroy(topo);
+    pb_plan_free(&plan);
+    return code;
+}

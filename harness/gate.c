@@ -1,0 +1,49 @@
+/* The start barrier shared by every runner's workers. */
+#include "harness/gate.h"
+
+#include <errno.h>
+
+#include "harness/clock.h"
+#include "harness/futex.h"
+
+enum { GATE_CLOSED = 0, GATE_OPEN = 1, GATE_ABORTED = 2 };
+
+void pb_gate_init(struct pb_gate *g)
+{
+    atomic_store(&g->arrived, 0);
+    atomic_store(&g->failed, 0);
+    atomic_store(&g->open, GATE_CLOSED);
+}
+
+int pb_gate_arrive(struct pb_gate *g, int ok)
+{
+    if (!ok)
+        atomic_fetch_add(&g->failed, 1);
+    atomic_fetch_add(&g->arrived, 1);
+    pb_futex_wake(&g->arrived, INT32_MAX);
+    if (!ok)
+        return -ECANCELED;
+    uint32_t state;
+    while ((state = atomic_load(&g->open)) == GATE_CLOSED)
+        pb_futex_wait(&g->open, GATE_CLOSED, 0);
+    return state == GATE_OPEN ? 0 : -ECANCELED;
+}
+
+int pb_gate_wait_arrivals(struct pb_gate *g, uint32_t n, uint64_t timeout_ns)
+{
+    uint64_t deadline = pb_now_ns() + timeout_ns;
+    uint32_t seen;
+    while ((seen = atomic_load(&g->arrived)) < n) {
+        uint64_t now = pb_now_ns();
+        if (now >= deadline)
+            return -ETIMEDOUT;
+        pb_futex_wait(&g->arrived, seen, deadline - now);
+    }
+    return 0;
+}
+
+void pb_gate_open(struct pb_gate *g, int go)
+{
+    atomic_store(&g->open, go ? GATE_OPEN : GATE_ABORTED);
+    pb_futex_wake(&g->open, INT32_MAX);
+}

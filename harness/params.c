@@ -1,0 +1,327 @@
+/* Typed plug-in parameters: defaults, -p key=value parsing with range checks, and accessors. */
+#include "harness/params.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* How much of a bad value an error message repeats: enough to recognise it, never the whole
+ * of a pasted file. */
+#define PB_ECHO_MAX 64
+
+#define TYPE_BIT(t) (1u << (t))
+
+const char *pb_param_type_name(enum pb_param_type type)
+{
+    switch (type) {
+    case PB_PARAM_INT:
+        return "int";
+    case PB_PARAM_DOUBLE:
+        return "double";
+    case PB_PARAM_BOOL:
+        return "bool";
+    case PB_PARAM_STRING:
+        return "string";
+    }
+    return "?";
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int pb_parse_int(const char *text, int64_t *out)
+{
+    const char *p = text;
+    int neg = 0;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    if (!is_digit(*p))
+        return -EINVAL;
+
+    /* Accumulate the magnitude unsigned so INT64_MIN is reachable and overflow is visible. */
+    uint64_t mag = 0;
+    for (; is_digit(*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (mag > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        mag = mag * 10 + d;
+    }
+
+    static const struct {
+        const char *suffix;
+        uint64_t mult;
+    } suffixes[] = {
+        {"", 1},
+        {"k", 1000},
+        {"M", 1000000},
+        {"G", 1000000000},
+        {"Ki", 1024},
+        {"Mi", UINT64_C(1) << 20},
+        {"Gi", UINT64_C(1) << 30},
+    };
+    uint64_t mult = 0;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        if (strcmp(p, suffixes[i].suffix) == 0) {
+            mult = suffixes[i].mult;
+            break;
+        }
+    }
+    if (mult == 0)
+        return -EINVAL;
+    if (mag > UINT64_MAX / mult)
+        return -ERANGE;
+    mag *= mult;
+
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (mag > limit)
+        return -ERANGE;
+    /* Negate in unsigned arithmetic: -(INT64_MIN) would overflow as a signed value. */
+    *out = neg ? (int64_t)(~mag + 1) : (int64_t)mag;
+    return 0;
+}
+
+/* Plain floating point only: no hex floats, inf or nan, which strtod would also take. */
+static int parse_double(const char *text, double *out)
+{
+    const char *p = text;
+    if (*p == '-' || *p == '+')
+        p++;
+    if (!is_digit(*p) && !(*p == '.' && is_digit(p[1])))
+        return -EINVAL;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *text, int64_t *out)
+{
+    static const char *const yes[] = {"1", "true", "yes"};
+    static const char *const no[] = {"0", "false", "no"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(text, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(text, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static long find_index(const struct pb_params *p, const char *key)
+{
+    for (size_t i = 0; i < p->count; i++)
+        if (strcmp(p->defs[i].name, key) == 0)
+            return (long)i;
+    return -1;
+}
+
+const struct pb_param_def *pb_params_find(const struct pb_params *p, const char *key)
+{
+    long i = find_index(p, key);
+    return i < 0 ? NULL : &p->defs[i];
+}
+
+static int out_of_range(const struct pb_param_def *d, const char *value, struct pb_err *err)
+{
+    /* Integer ranges print as integers: "[1, 1000000]" reads better than "[1, 1e+06]". */
+    if (d->type == PB_PARAM_INT)
+        return pb_err_set(err, -EINVAL, "parameter '%s': '%.*s' is out of range [%.0f, %.0f]",
+                          d->name, PB_ECHO_MAX, value, d->min, d->max);
+    return pb_err_set(err, -EINVAL, "parameter '%s': '%.*s' is out of range [%g, %g]", d->name,
+                      PB_ECHO_MAX, value, d->min, d->max);
+}
+
+/* Parses into v without touching the stored value, so a rejected -p leaves the old one. */
+static int parse_value(const struct pb_param_def *d, const char *value, struct pb_param_value *v,
+                       struct pb_err *err)
+{
+    size_t len = strlen(value);
+    if (len >= PB_PARAM_STRMAX)
+        return pb_err_set(err, -EINVAL,
+                          "parameter '%s': value is too long (%zu characters, max %d)", d->name,
+                          len, PB_PARAM_STRMAX - 1);
+    /* min < max rather than the header's min <= max: a table that leaves both out gets no
+     * range instead of [0, 0], and a one-value range is not a parameter anyway. */
+    int ranged = d->min < d->max;
+    int rc;
+
+    switch (d->type) {
+    case PB_PARAM_INT:
+        rc = pb_parse_int(value, &v->i);
+        if (rc == -ERANGE)
+            return pb_err_set(err, -EINVAL, "parameter '%s': '%.*s' is too large", d->name,
+                              PB_ECHO_MAX, value);
+        if (rc < 0)
+            return pb_err_set(err, -EINVAL, "parameter '%s': '%.*s' is not an integer", d->name,
+                              PB_ECHO_MAX, value);
+        v->d = (double)v->i;
+        if (ranged && (v->d < d->min || v->d > d->max))
+            return out_of_range(d, value, err);
+        break;
+    case PB_PARAM_DOUBLE:
+        if (parse_double(value, &v->d) < 0)
+            return pb_err_set(err, -EINVAL, "parameter '%s': '%.*s' is not a number", d->name,
+                              PB_ECHO_MAX, value);
+        if (ranged && (v->d < d->min || v->d > d->max))
+            return out_of_range(d, value, err);
+        break;
+    case PB_PARAM_BOOL:
+        if (parse_bool(value, &v->i) < 0)
+            return pb_err_set(err, -EINVAL,
+                              "parameter '%s': '%.*s' is not a boolean (use 0/1, true/false, "
+                              "yes/no)",
+                              d->name, PB_ECHO_MAX, value);
+        v->d = (double)v->i;
+        break;
+    case PB_PARAM_STRING:
+        break;
+    default:
+        return pb_err_set(err, -EINVAL, "parameter '%s': unknown type %d", d->name, (int)d->type);
+    }
+    /* Every type keeps its text as given: reports can show "10k" as the user wrote it. */
+    memcpy(v->s, value, len + 1);
+    return 0;
+}
+
+int pb_params_init(struct pb_params *p, const struct pb_param_def *defs, size_t count,
+                   struct pb_err *err)
+{
+    memset(p, 0, sizeof(*p));
+    if (count > PB_PARAMS_MAX)
+        return pb_err_set(err, -EINVAL, "too many parameters (%zu, max %d)", count, PB_PARAMS_MAX);
+    p->defs = defs;
+    p->count = count;
+    for (size_t i = 0; i < count; i++) {
+        /* A missing default is the type's zero; the table author can leave strings empty. */
+        const char *def = defs[i].def;
+        if (!def)
+            def = defs[i].type == PB_PARAM_STRING ? "" : "0";
+        int rc = parse_value(&defs[i], def, &p->v[i], err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int pb_params_set(struct pb_params *p, const char *key, const char *value, struct pb_err *err)
+{
+    long i = find_index(p, key);
+    if (i < 0)
+        return pb_err_set(err, -ENOENT, "unknown parameter '%.*s'", PB_ECHO_MAX, key);
+    struct pb_param_value v;
+    int rc = parse_value(&p->defs[i], value, &v, err);
+    if (rc < 0)
+        return rc;
+    p->v[i] = v;
+    return 0;
+}
+
+/* Asking for a name the table lacks, or for the wrong type, is a bug in the plug-in, and
+ * returning a made-up value would turn it into a wrong measurement. */
+static const struct pb_param_value *lookup(const struct pb_params *p, const char *key,
+                                           unsigned types, const char *as)
+{
+    long i = find_index(p, key);
+    if (i < 0) {
+        fprintf(stderr, "parbench: bug: no parameter '%s' in this plug-in's table\n", key);
+        abort();
+    }
+    if (!(types & TYPE_BIT(p->defs[i].type))) {
+        fprintf(stderr, "parbench: bug: parameter '%s' is a %s, read as %s\n", key,
+                pb_param_type_name(p->defs[i].type), as);
+        abort();
+    }
+    return &p->v[i];
+}
+
+int64_t pb_param_int(const struct pb_params *p, const char *key)
+{
+    return lookup(p, key, TYPE_BIT(PB_PARAM_INT) | TYPE_BIT(PB_PARAM_BOOL), "int")->i;
+}
+
+double pb_param_double(const struct pb_params *p, const char *key)
+{
+    return lookup(p, key, TYPE_BIT(PB_PARAM_INT) | TYPE_BIT(PB_PARAM_DOUBLE), "double")->d;
+}
+
+int pb_param_bool(const struct pb_params *p, const char *key)
+{
+    return lookup(p, key, TYPE_BIT(PB_PARAM_BOOL), "bool")->i != 0;
+}
+
+const char *pb_param_str(const struct pb_params *p, const char *key)
+{
+    return lookup(p, key, ~0u, "string")->s;
+}
+
+/* Splits "1.5" into whole and fractional parts so whole durations stay exact in integers. */
+int pb_parse_duration_ns(const char *text, uint64_t *out)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t ns;
+    } units[] = {
+        {"ns", 1},
+        {"us", 1000},
+        {"ms", 1000000},
+        {"s", 1000000000},
+        {"", 1000000000},
+        {"m", UINT64_C(60) * 1000000000},
+        {"h", UINT64_C(3600) * 1000000000},
+    };
+    const char *p = text;
+    uint64_t whole = 0;
+    int digits = 0;
+    for (; is_digit(*p); p++, digits++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (whole > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        whole = whole * 10 + d;
+    }
+    const char *frac = NULL;
+    if (*p == '.') {
+        frac = p;
+        for (p++; is_digit(*p); p++)
+            digits++;
+    }
+    if (digits == 0)
+        return -EINVAL;
+
+    uint64_t unit = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(p, units[i].suffix) == 0) {
+            unit = units[i].ns;
+            break;
+        }
+    }
+    if (unit == 0)
+        return -EINVAL;
+
+    if (whole > UINT64_MAX / unit)
+        return -ERANGE;
+    uint64_t ns = whole * unit;
+    if (frac) {
+        /* Only the digits after the point, which strtod reads without surprises. */
+        double f = strtod(frac, NULL) * (double)unit;
+        uint64_t add = (uint64_t)llround(f);
+        if (ns > UINT64_MAX - add)
+            return -ERANGE;
+        ns += add;
+    }
+    *out = ns;
+    return 0;
+}

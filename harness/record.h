@@ -1,0 +1,63 @@
+/* What one worker records of its tasks: kept per worker (in shared memory for processes), merged
+ * after the run, so that the per-task path takes no lock and allocates nothing. */
+#ifndef PB_RECORD_H
+#define PB_RECORD_H
+
+#include <stdint.h>
+
+#include "harness/cpuset.h"
+#include "harness/histogram.h"
+
+/* How a task ended. Failures are counted by kind; timeouts apart from the rest. */
+enum pb_status {
+    PB_OK = 0,
+    PB_FAIL_WRONG_RESULT, /* the workload's own check of its result failed */
+    PB_FAIL_CRASH,        /* the process worker died running it */
+    PB_FAIL_TIMEOUT,      /* --timeout expired */
+    PB_FAIL_CONNECT,      /* could not connect */
+    PB_FAIL_HTTP_STATUS,  /* an HTTP status other than 200 */
+    PB_FAIL_SHORT_BODY,   /* fewer bytes than announced or expected */
+    PB_FAIL_IO,           /* an I/O call failed */
+    PB_FAIL_OTHER,
+    PB_STATUS_COUNT
+};
+
+/* snake_case names used in documents: "ok", "wrong_result", "crash", "timeout", ... */
+const char *pb_status_name(enum pb_status s);
+
+struct pb_worker_record {
+    struct pb_hist latency; /* finished - created (or scheduled, open loop) */
+    struct pb_hist service; /* finished - started */
+    uint64_t status[PB_STATUS_COUNT];
+    uint64_t bytes;           /* bytes moved by the workload (stream, http, file) */
+    uint64_t last_finish_ns;  /* when this worker finished its last task */
+    struct pb_cpuset given;   /* the set the worker was bound to */
+    struct pb_cpuset seen;    /* the CPUs its tasks finished on */
+    uint64_t migrations;      /* CPU changes between consecutive tasks */
+    int last_cpu;             /* -1 before the first task */
+    uint32_t replacements;    /* process workers that died and were replaced in this slot */
+    char last_failure[128];   /* the cause of the last failure, for the document */
+};
+
+void pb_record_reset(struct pb_worker_record *r, const struct pb_cpuset *given);
+
+/* The hot path: one task's timestamps (CLOCK_MONOTONIC ns), status, bytes and CPU. */
+static inline void pb_record_task(struct pb_worker_record *r, uint64_t created, uint64_t started,
+                                  uint64_t finished, enum pb_status st, uint64_t bytes, int cpu)
+{
+    pb_hist_record(&r->latency, finished - created);
+    pb_hist_record(&r->service, finished - started);
+    r->status[st]++;
+    r->bytes += bytes;
+    r->last_finish_ns = finished;
+    if (cpu >= 0) {
+        pb_cpuset_add(&r->seen, (unsigned)cpu);
+        if (r->last_cpu >= 0 && r->last_cpu != cpu)
+            r->migrations++;
+        r->last_cpu = cpu;
+    }
+}
+
+uint64_t pb_record_tasks(const struct pb_worker_record *r);
+
+#endif

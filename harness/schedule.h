@@ -1,0 +1,25 @@
+/* When the producer creates task i: at once (closed loop) or on a schedule (open loop, --rate),
+ * and until when (-n tasks or --duration). Shared by every runner's producer. */
+#ifndef PB_SCHEDULE_H
+#define PB_SCHEDULE_H
+
+#include <stdint.h>
+
+#include "harness/runner.h"
+
+struct pb_schedule {
+    const struct pb_run_spec *spec;
+    uint64_t start_ns;
+    uint64_t next_ns; /* scheduled time of the next task (open loop) */
+    uint64_t issued;
+    uint64_t rng;     /* xorshift state for poisson gaps */
+};
+
+void pb_schedule_init(struct pb_schedule *a, const struct pb_run_spec *spec, uint64_t start_ns);
+/* The next task: 1 with *index and *scheduled_ns (0 in a closed loop: stamp it when it enters),
+ * 0 when the plan is exhausted (-n reached, --duration over, or a stop was requested). */
+int pb_schedule_next(struct pb_schedule *a, uint64_t *index, uint64_t *scheduled_ns);
+/* Open loop: sleeps until the scheduled time (returns at once when late). */
+void pb_schedule_wait(const struct pb_schedule *a, uint64_t scheduled_ns);
+
+#endif

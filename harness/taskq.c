@@ -1,0 +1,209 @@
+/* The bounded task queue: Vyukov's MPMC ring with futex sleeps when full or empty. */
+#include "harness/taskq.h"
+
+#include <errno.h>
+
+#include "harness/clock.h"
+#include "harness/futex.h"
+
+enum { Q_OPEN = 0, Q_CLOSED = 1, Q_ABORTED = 2 };
+
+/* A worker spins this many times on an empty queue before it sleeps: long enough to catch the
+ * producer's next push, short enough not to steal its CPU when both share a core. */
+#define SPIN_BEFORE_SLEEP 200
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() atomic_signal_fence(memory_order_seq_cst)
+#endif
+
+size_t pb_taskq_size(unsigned depth)
+{
+    uint64_t cap = 2;
+    while (cap < depth)
+        cap <<= 1;
+    return sizeof(struct pb_taskq) + cap * sizeof(struct pb_taskq_cell);
+}
+
+void pb_taskq_init(struct pb_taskq *q, unsigned depth)
+{
+    uint64_t cap = 2;
+    while (cap < depth)
+        cap <<= 1;
+    q->mask = cap - 1;
+    for (uint64_t i = 0; i < cap; i++)
+        atomic_store_explicit(&q->cells[i].seq, i, memory_order_relaxed);
+    atomic_store(&q->head, 0);
+    atomic_store(&q->tail, 0);
+    atomic_store(&q->not_empty, 0);
+    atomic_store(&q->not_full, 0);
+    atomic_store(&q->consumers_waiting, 0);
+    atomic_store(&q->producer_waiting, 0);
+    atomic_store(&q->state, Q_OPEN);
+}
+
+unsigned pb_taskq_capacity(const struct pb_taskq *q)
+{
+    return (unsigned)(q->mask + 1);
+}
+
+uint64_t pb_taskq_length(const struct pb_taskq *q)
+{
+    uint64_t h = atomic_load(&q->head), t = atomic_load(&q->tail);
+    return h > t ? h - t : 0;
+}
+
+int pb_taskq_aborted(const struct pb_taskq *q)
+{
+    return atomic_load(&q->state) == Q_ABORTED;
+}
+
+static int try_push(struct pb_taskq *q, const struct pb_task_item *item)
+{
+    uint64_t pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+    for (;;) {
+        struct pb_taskq_cell *c = &q->cells[pos & q->mask];
+        uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        int64_t dif = (int64_t)(seq - pos);
+        if (dif == 0) {
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
+                                                      memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                c->item = *item;
+                if (!c->item.created_ns)
+                    c->item.created_ns = pb_now_ns();
+                atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+                return 1;
+            }
+        } else if (dif < 0) {
+            return 0; /* full */
+        } else {
+            pos = atomic_load_explicit(&q->head, memory_order_relaxed);
+        }
+    }
+}
+
+static int try_pop(struct pb_taskq *q, struct pb_task_item *out)
+{
+    uint64_t pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    for (;;) {
+        struct pb_taskq_cell *c = &q->cells[pos & q->mask];
+        uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        int64_t dif = (int64_t)(seq - (pos + 1));
+        if (dif == 0) {
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
+                                                      memory_order_relaxed,
+                                                      memory_order_relaxed)) {
+                *out = c->item;
+                atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
+                return 1;
+            }
+        } else if (dif < 0) {
+            return 0; /* empty */
+        } else {
+            pos = atomic_load_explicit(&q->tail, memory_order_relaxed);
+        }
+    }
+}
+
+/* The wake-ups below pair with the waiters' "announce, then re-check" through seq_cst fences,
+ * so neither side can miss the other (Dekker). */
+static void wake_consumer(struct pb_taskq *q)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&q->consumers_waiting, memory_order_relaxed)) {
+        atomic_fetch_add(&q->not_empty, 1);
+        pb_futex_wake(&q->not_empty, 1);
+    }
+}
+
+/* The producer is woken only once the queue has drained to half: one wake-up per half queue
+ * of tasks instead of one per task. */
+static void wake_producer(struct pb_taskq *q)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&q->producer_waiting, memory_order_relaxed) &&
+        pb_taskq_length(q) <= (q->mask + 1) / 2) {
+        atomic_fetch_add(&q->not_full, 1);
+        pb_futex_wake(&q->not_full, INT32_MAX);
+    }
+}
+
+int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint64_t timeout_ns)
+{
+    struct pb_task_item item = {.index = index, .created_ns = created_ns};
+    uint64_t deadline = timeout_ns ? pb_now_ns() + timeout_ns : 0;
+    for (;;) {
+        if (atomic_load_explicit(&q->state, memory_order_relaxed) == Q_ABORTED)
+            return -ECANCELED;
+        if (try_push(q, &item)) {
+            wake_consumer(q);
+            return 0;
+        }
+        uint32_t seen = atomic_load(&q->not_full);
+        atomic_store(&q->producer_waiting, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (pb_taskq_length(q) <= q->mask ||
+            atomic_load(&q->state) == Q_ABORTED) { /* a slot freed meanwhile */
+            atomic_store(&q->producer_waiting, 0);
+            continue;
+        }
+        uint64_t wait = 0;
+        if (deadline) {
+            uint64_t now = pb_now_ns();
+            if (now >= deadline) {
+                atomic_store(&q->producer_waiting, 0);
+                return -ETIMEDOUT;
+            }
+            wait = deadline - now;
+        }
+        pb_futex_wait(&q->not_full, seen, wait);
+        atomic_store(&q->producer_waiting, 0);
+    }
+}
+
+int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out)
+{
+    for (unsigned spin = 0;; spin++) {
+        uint32_t state = atomic_load_explicit(&q->state, memory_order_acquire);
+        if (state == Q_ABORTED)
+            return -ECANCELED;
+        if (try_pop(q, out)) {
+            wake_producer(q);
+            return 0;
+        }
+        if (state == Q_CLOSED)
+            return -EPIPE;
+        if (spin < SPIN_BEFORE_SLEEP) {
+            cpu_relax();
+            continue;
+        }
+        uint32_t seen = atomic_load(&q->not_empty);
+        atomic_fetch_add(&q->consumers_waiting, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (pb_taskq_length(q) == 0 && atomic_load(&q->state) == Q_OPEN)
+            pb_futex_wait(&q->not_empty, seen, 0);
+        atomic_fetch_sub(&q->consumers_waiting, 1);
+        spin = 0;
+    }
+}
+
+static void set_state(struct pb_taskq *q, uint32_t state)
+{
+    atomic_store(&q->state, state);
+    atomic_fetch_add(&q->not_empty, 1);
+    atomic_fetch_add(&q->not_full, 1);
+    pb_futex_wake(&q->not_empty, INT32_MAX);
+    pb_futex_wake(&q->not_full, INT32_MAX);
+}
+
+void pb_taskq_close(struct pb_taskq *q)
+{
+    set_state(q, Q_CLOSED);
+}
+
+void pb_taskq_abort(struct pb_taskq *q)
+{
+    set_state(q, Q_ABORTED);
+}

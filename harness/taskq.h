@@ -1,0 +1,51 @@
+/* The bounded task queue between a producer and its workers (threads or processes): a lock-free
+ * ring (Vyukov's MPMC) whose full and empty waits sleep on futexes, so the per-task path takes
+ * no lock and allocates nothing, and a full queue pushes back on the producer. */
+#ifndef PB_TASKQ_H
+#define PB_TASKQ_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pb_task_item {
+    uint64_t index;
+    uint64_t created_ns; /* when it entered the queue, or its scheduled time (open loop) */
+};
+
+struct pb_taskq_cell {
+    _Atomic uint64_t seq;
+    struct pb_task_item item;
+};
+
+struct pb_taskq {
+    alignas(64) _Atomic uint64_t head; /* next push position */
+    alignas(64) _Atomic uint64_t tail; /* next pop position */
+    alignas(64) _Atomic uint32_t not_empty; /* futex words: bumped to wake waiters */
+    _Atomic uint32_t not_full;
+    _Atomic uint32_t consumers_waiting;
+    _Atomic uint32_t producer_waiting;
+    _Atomic uint32_t state; /* open, closed (drain then stop) or aborted (stop now) */
+    uint64_t mask;
+    struct pb_taskq_cell cells[];
+};
+
+/* Bytes needed for a queue of at least depth slots (rounded up to a power of two). */
+size_t pb_taskq_size(unsigned depth);
+void pb_taskq_init(struct pb_taskq *q, unsigned depth);
+unsigned pb_taskq_capacity(const struct pb_taskq *q);
+
+/* Producer: waits while the queue is full, at most timeout_ns (0: no limit). created_ns 0 stamps
+ * the time the item enters. 0, -ETIMEDOUT, or -ECANCELED when the queue was aborted. */
+int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint64_t timeout_ns);
+/* Worker: waits for an item. 0, -EPIPE when closed and drained, -ECANCELED when aborted. */
+int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out);
+/* No more items will come; workers drain what is queued. */
+void pb_taskq_close(struct pb_taskq *q);
+/* Stop now: workers take nothing more, the producer's waits return -ECANCELED. */
+void pb_taskq_abort(struct pb_taskq *q);
+uint64_t pb_taskq_length(const struct pb_taskq *q);
+int pb_taskq_aborted(const struct pb_taskq *q);
+
+#endif

@@ -1,0 +1,32 @@
+/* What every blocking worker (serial, threads, processes) does around its tasks. */
+#ifndef PB_WORKER_H
+#define PB_WORKER_H
+
+#include <sched.h>
+
+#include "harness/clock.h"
+#include "harness/runner.h"
+
+/* Binds the calling thread to the worker's pin set and sets up the workload's per-worker
+ * state (the driver has reset the worker's record). */
+int pb_worker_setup(const struct pb_run_spec *spec, unsigned index, void **wstate,
+                    struct pb_err *err);
+
+/* Runs and records one task (the hot path). A task that overran --timeout in a form that cannot
+ * be cancelled is counted as timed out when it ends. */
+static inline enum pb_status pb_worker_task(const struct pb_run_spec *spec, void *wstate,
+                                            struct pb_worker_record *rec, uint64_t index,
+                                            uint64_t created_ns)
+{
+    uint64_t bytes = 0;
+    uint64_t started = pb_now_ns();
+    enum pb_status st = spec->wl->run(wstate, index, &bytes);
+    uint64_t finished = pb_now_ns();
+    if (st == PB_OK && spec->timeout_ns && finished - started > spec->timeout_ns)
+        st = PB_FAIL_TIMEOUT;
+    pb_record_task(rec, created_ns ? created_ns : started, started, finished, st, bytes,
+                   sched_getcpu());
+    return st;
+}
+
+#endif

@@ -1,0 +1,138 @@
+/* threads: a pool of C pinned pthreads fed from a bounded queue (the seed's ThreadPoolExecutor;
+ * the queue depth is the backpressure of a bounded Queue). The driver's thread produces. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "harness/schedule.h"
+#include "harness/gate.h"
+#include "harness/taskq.h"
+#include "harness/worker.h"
+#include "runners/runners.h"
+
+/* How long the producer waits on a full queue before it looks at the stop flag again. */
+#define PUSH_POLL_NS 50000000u
+
+struct pool {
+    const struct pb_run_spec *spec;
+    struct pb_taskq *q;
+    struct pb_gate gate;
+    atomic_int setup_failed;
+    struct pb_err err; /* the first worker's set-up error */
+};
+
+struct worker_arg {
+    struct pool *pool;
+    unsigned index;
+};
+
+static void *worker_main(void *p)
+{
+    struct worker_arg *a = p;
+    struct pool *pool = a->pool;
+    const struct pb_run_spec *spec = pool->spec;
+    struct pb_worker_record *rec = &spec->records[a->index];
+    void *wstate = NULL;
+    struct pb_err err;
+    int ok = pb_worker_setup(spec, a->index, &wstate, &err) == 0;
+    if (!ok && atomic_fetch_add(&pool->setup_failed, 1) == 0)
+        pool->err = err; /* the driver reads it after the gate saw every arrival */
+    if (pb_gate_arrive(&pool->gate, ok) == 0) {
+        struct pb_task_item item;
+        while (pb_taskq_pop(pool->q, &item) == 0) {
+            enum pb_status st = pb_worker_task(spec, wstate, rec, item.index, item.created_ns);
+            if (st != PB_OK && spec->fail_fast) {
+                pb_stop_request();
+                pb_taskq_abort(pool->q);
+            }
+        }
+    }
+    if (ok)
+        pb_workload_worker_fini(spec->wl, wstate);
+    return NULL;
+}
+
+/* Feeds the queue on the arrivals schedule until the plan is done or a stop is asked for. */
+static void produce(struct pool *pool, struct pb_run_stats *stats)
+{
+    struct pb_schedule arr;
+    uint64_t index, scheduled;
+    pb_schedule_init(&arr, pool->spec, stats->start_ns);
+    while (pb_schedule_next(&arr, &index, &scheduled)) {
+        pb_schedule_wait(&arr, scheduled);
+        int rc;
+        while ((rc = pb_taskq_push(pool->q, index, scheduled, PUSH_POLL_NS)) == -ETIMEDOUT &&
+               !pb_stop_requested())
+            ;
+        if (rc < 0)
+            break;
+        stats->submitted++;
+    }
+    if (pb_stop_requested()) {
+        stats->stopped = 1;
+        pb_taskq_abort(pool->q);
+    } else {
+        pb_taskq_close(pool->q);
+    }
+}
+
+static int threads_run(const struct pb_run_spec *spec, struct pb_run_stats *stats,
+                       struct pb_err *err)
+{
+    unsigned n = spec->workers;
+    int rc = 0;
+    unsigned started = 0;
+    struct pool pool = {.spec = spec};
+    pthread_t *tids = calloc(n, sizeof(*tids));
+    struct worker_arg *args = calloc(n, sizeof(*args));
+    pool.q = malloc(pb_taskq_size(spec->queue_depth));
+    if (!tids || !args || !pool.q) {
+        rc = pb_err_set(err, -ENOMEM, "threads: out of memory for %u workers", n);
+        goto out;
+    }
+    pb_taskq_init(pool.q, spec->queue_depth);
+    pb_gate_init(&pool.gate);
+    for (; started < n; started++) {
+        args[started] = (struct worker_arg){.pool = &pool, .index = started};
+        int e = pthread_create(&tids[started], NULL, worker_main, &args[started]);
+        if (e) {
+            rc = pb_err_set(err, -e, "threads: cannot create worker %u of %u", started, n);
+            break;
+        }
+    }
+    pb_gate_wait_arrivals(&pool.gate, started, 0);
+    if (rc == 0 && atomic_load(&pool.setup_failed)) {
+        if (err)
+            *err = pool.err;
+        rc = -EINVAL;
+    }
+    if (rc < 0) {
+        pb_gate_open(&pool.gate, 0);
+        goto join;
+    }
+    stats->start_ns = pb_now_ns();
+    pb_gate_open(&pool.gate, 1);
+    produce(&pool, stats);
+join:
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    stats->end_ns = stats->start_ns;
+    for (unsigned i = 0; i < n && rc == 0; i++)
+        if (spec->records[i].last_finish_ns > stats->end_ns)
+            stats->end_ns = spec->records[i].last_finish_ns;
+    if (pb_stop_requested())
+        stats->stopped = 1;
+out:
+    free(pool.q);
+    free(args);
+    free(tids);
+    return rc;
+}
+
+const struct pb_runner_ops pb_runner_threads = {
+    .name = "threads",
+    .description = "a pool of C pinned threads fed from a bounded queue (ThreadPoolExecutor)",
+    .flags = 0,
+    .run = threads_run,
+};

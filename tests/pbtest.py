@@ -1,0 +1,83 @@
+"""Shared helpers for the end-to-end tests: run the parbench binary, read back and validate the
+document it wrote, and fail loudly with the output when anything is off."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import jsonschema
+
+PARBENCH = os.environ.get("PARBENCH", "build/parbench")
+SOURCE_DIR = os.environ.get("PB_SOURCE_DIR", os.path.dirname(os.path.dirname(__file__)))
+SCHEMA_PATH = os.path.join(SOURCE_DIR, "results", "schema", "result-v1.schema.json")
+
+_failures = []
+_checks = 0
+
+
+def check(cond, what):
+    """Records one assertion; the test exits non-zero at the end if any failed."""
+    global _checks
+    _checks += 1
+    if not cond:
+        _failures.append(what)
+        print("FAIL: " + what, file=sys.stderr)
+    return cond
+
+
+def run(args, timeout=240, env=None, expect=None):
+    """Runs parbench with args; returns the CompletedProcess. expect: the exit code required."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    p = subprocess.run([PARBENCH] + args, capture_output=True, text=True, timeout=timeout,
+                       env=full_env)
+    if expect is not None and p.returncode != expect:
+        check(False, "parbench %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" %
+              (" ".join(args), p.returncode, expect, p.stdout, p.stderr))
+    return p
+
+
+def validate(doc, what="document"):
+    with open(SCHEMA_PATH) as f:
+        schema = json.load(f)
+    try:
+        jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+        return check(True, what)
+    except jsonschema.ValidationError as e:
+        return check(False, "%s does not match the schema: %s at %s" %
+                     (what, e.message, "/".join(str(p) for p in e.absolute_path)))
+
+
+def run_doc(args, expect=0, timeout=240, env=None):
+    """Runs parbench run ARGS -o TMP --quiet, checks the exit code, validates the document
+    against the schema and returns (doc, process)."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "result.json")
+        p = run(["run"] + args + ["-o", out, "--quiet"], timeout=timeout, env=env,
+                expect=expect)
+        if not os.path.exists(out):
+            check(False, "parbench run %s wrote no document\nstderr:\n%s" %
+                  (" ".join(args), p.stderr))
+            return None, p
+        with open(out) as f:
+            doc = json.load(f)
+    validate(doc, "document of run " + " ".join(args))
+    return doc, p
+
+
+def case(doc, runner, workload=None, concurrency=None):
+    for c in doc["cases"]:
+        if c["runner"] == runner and (workload is None or c["workload"] == workload) and \
+                (concurrency is None or c["concurrency"] == concurrency):
+            return c
+    check(False, "no case %s/%s/c=%s in document" % (runner, workload, concurrency))
+    return None
+
+
+def done():
+    """Prints the closing line and exits with the verdict."""
+    failed = len(_failures)
+    print("%d passed, %d failed" % (_checks - failed, failed))
+    sys.exit(1 if failed or _checks == 0 else 0)

@@ -1,0 +1,526 @@
+/* io.http: a task is one GET through libcurl, checked for status 200 and the full body (and,
+ * from the embedded target, its pattern): multi-socket on uv_poll and uv_timer in an event
+ * loop, one reused easy handle per worker elsewhere. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <uv.h>
+
+#include "workloads/workloads.h"
+
+/* A connect that takes longer than this is a failure to connect, not a slow answer. */
+#define CONNECT_TIMEOUT_MS 5000
+/* The most easy handles made before the run; more are made when more tasks are in flight. */
+#define PRECREATE_MAX 1024
+/* Bodies are compared against the pattern in pieces of this size. */
+#define PATTERN_CHUNK 4096
+/* The loopback hosts a proxy from the environment must never see. */
+#define NO_PROXY "localhost,127.0.0.1,::1"
+
+/* What every worker needs to know of the run; read-only once prepared. */
+struct http_conf {
+    char url[PB_PARAM_STRMAX + 64];
+    int embedded;     /* the driver's target: the query selects the body, whose pattern we know */
+    int64_t size;     /* the body expected from the embedded target */
+    int64_t delay_ms; /* for the report */
+    long timeout_ms;  /* 0: none */
+    long connect_timeout_ms;
+};
+
+struct http_worker;
+
+/* An easy handle and the state of the transfer it carries. */
+struct http_conn {
+    CURL *easy;
+    struct http_worker *w;
+    struct pb_async_task *t; /* in flight on the multi handle; NULL when idle */
+    uint64_t bytes;
+    int bad; /* the body differed from the pattern or ran past its length */
+    struct http_conn *next_free;
+    struct http_conn *next_all;
+};
+
+/* The poll handle of one socket number; kept while the socket comes and goes (libcurl removes
+ * a connection's socket after each transfer and adds it back when it reuses the connection). */
+struct http_poll {
+    uv_poll_t poll;
+    struct http_worker *w;
+    curl_socket_t fd;
+};
+
+struct http_worker {
+    const struct http_conf *conf;
+    uv_loop_t *loop;
+    struct http_conn *blocking; /* the blocking form's one easy handle */
+    unsigned char *pattern;     /* PATTERN_CHUNK + 26 bytes of 'a' + i % 26 */
+
+    /* The non-blocking form. */
+    CURLM *multi;
+    uv_timer_t timer;
+    int timer_ready;
+    struct http_conn *free_conns;
+    struct http_conn *all_conns;
+    struct http_poll **polls; /* by socket number */
+    size_t npolls;
+    unsigned closing; /* handles closed in fini whose callbacks have not run yet */
+};
+
+static const struct pb_param_def http_params[] = {
+    {"url", PB_PARAM_STRING, "", 0, -1,
+     "URL to GET (default: the embedded target, or --url); used as given"},
+    {"delay_ms", PB_PARAM_INT, "0", 0, 3600000, "embedded target: ms it waits before answering"},
+    {"size", PB_PARAM_INT, "1024", 0, 1073741824.0, "embedded target: body bytes it answers"},
+};
+
+static int http_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
+{
+    const char *url = pb_param_str(env->params, "url");
+    int rc = 0;
+    CURLU *u = NULL;
+    struct http_conf *c = calloc(1, sizeof(*c));
+    if (!c)
+        return pb_err_set(err, -ENOMEM, "io.http: out of memory");
+    c->size = pb_param_int(env->params, "size");
+    c->delay_ms = pb_param_int(env->params, "delay_ms");
+    if (url[0]) {
+        snprintf(c->url, sizeof(c->url), "%s", url);
+    } else if (env->url && env->url[0]) {
+        c->embedded = 1;
+        snprintf(c->url, sizeof(c->url), "%s%cdelay_ms=%lld&size=%lld", env->url,
+                 strchr(env->url, '?') ? '&' : '?', (long long)c->delay_ms, (long long)c->size);
+    } else {
+        rc = pb_err_set(err, -EINVAL, "io.http: no url: give --url or -p url=URL");
+        goto out;
+    }
+    u = curl_url();
+    if (!u) {
+        rc = pb_err_set(err, -ENOMEM, "io.http: out of memory");
+        goto out;
+    }
+    if (curl_url_set(u, CURLUPART_URL, c->url, 0) != CURLUE_OK) {
+        rc = pb_err_set(err, -EINVAL, "io.http: '%s' is not a URL libcurl accepts", c->url);
+        goto out;
+    }
+    c->timeout_ms = (long)((env->timeout_ns + 999999u) / 1000000u);
+    c->connect_timeout_ms =
+        c->timeout_ms && c->timeout_ms < CONNECT_TIMEOUT_MS ? c->timeout_ms : CONNECT_TIMEOUT_MS;
+    *shared = c;
+out:
+    curl_url_cleanup(u);
+    if (rc < 0)
+        free(c);
+    return rc;
+}
+
+static void http_release(void *shared)
+{
+    free(shared);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct http_conn *c = userp;
+    size_t n = size * nmemb;
+    const struct http_conf *conf = c->w->conf;
+    if (conf->embedded && !c->bad) {
+        if (c->bytes + n > (uint64_t)conf->size) {
+            c->bad = 1;
+        } else {
+            for (size_t i = 0; i < n; i += PATTERN_CHUNK) {
+                size_t m = n - i < PATTERN_CHUNK ? n - i : PATTERN_CHUNK;
+                if (memcmp(data + i, c->w->pattern + (c->bytes + i) % 26, m) != 0) {
+                    c->bad = 1;
+                    break;
+                }
+            }
+        }
+    }
+    c->bytes += n;
+    return n;
+}
+
+/* How a finished transfer ended, by the kinds the document counts. */
+static enum pb_status http_status(const struct http_conn *c, CURLcode rc)
+{
+    const struct http_conf *conf = c->w->conf;
+    long code = 0;
+    switch (rc) {
+    case CURLE_OK:
+        break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return PB_FAIL_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT: {
+        /* Ended before the task's own timeout could have: it was the connect timeout. */
+        curl_off_t us = 0;
+        curl_easy_getinfo(c->easy, CURLINFO_TOTAL_TIME_T, &us);
+        if (!conf->timeout_ms || (conf->connect_timeout_ms < conf->timeout_ms &&
+                                  us < (curl_off_t)conf->timeout_ms * 1000))
+            return PB_FAIL_CONNECT;
+        return PB_FAIL_TIMEOUT;
+    }
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING: /* closed before a byte of the answer: the shortest body */
+        return PB_FAIL_SHORT_BODY;
+    default:
+        return PB_FAIL_OTHER;
+    }
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200)
+        return PB_FAIL_HTTP_STATUS;
+    if (conf->embedded) {
+        if (c->bad)
+            return PB_FAIL_WRONG_RESULT;
+        return c->bytes < (uint64_t)conf->size ? PB_FAIL_SHORT_BODY : PB_OK;
+    }
+    curl_off_t length = -1;
+    curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    return length >= 0 && c->bytes < (uint64_t)length ? PB_FAIL_SHORT_BODY : PB_OK;
+}
+
+static void conn_destroy(struct http_conn *c)
+{
+    if (!c)
+        return;
+    if (c->easy)
+        curl_easy_cleanup(c->easy);
+    free(c);
+}
+
+/* Every option is set once: an easy handle keeps them from one transfer to the next. */
+static struct http_conn *conn_create(struct http_worker *w)
+{
+    struct http_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->w = w;
+    c->easy = curl_easy_init();
+    if (!c->easy)
+        goto fail;
+    const struct http_conf *conf = w->conf;
+    CURLcode rc = CURLE_OK;
+    rc |= curl_easy_setopt(c->easy, CURLOPT_URL, conf->url);
+    rc |= curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+    rc |= curl_easy_setopt(c->easy, CURLOPT_NOPROXY, NO_PROXY);
+    rc |= curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "parbench");
+    rc |= curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body);
+    rc |= curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
+    rc |= curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+    rc |= curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, conf->connect_timeout_ms);
+    if (conf->timeout_ms)
+        rc |= curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, conf->timeout_ms);
+    if (rc != CURLE_OK)
+        goto fail;
+    return c;
+fail:
+    conn_destroy(c);
+    return NULL;
+}
+
+static struct http_conn *conn_get(struct http_worker *w)
+{
+    struct http_conn *c = w->free_conns;
+    if (c) {
+        w->free_conns = c->next_free;
+        return c;
+    }
+    c = conn_create(w);
+    if (c) {
+        c->next_all = w->all_conns;
+        w->all_conns = c;
+    }
+    return c;
+}
+
+static void conn_put(struct http_worker *w, struct http_conn *c)
+{
+    c->t = NULL;
+    c->next_free = w->free_conns;
+    w->free_conns = c;
+}
+
+static enum pb_status http_run(void *wstate, uint64_t index, uint64_t *bytes)
+{
+    struct http_worker *w = wstate;
+    struct http_conn *c = w->blocking;
+    c->bytes = 0;
+    c->bad = 0;
+    CURLcode rc = curl_easy_perform(c->easy);
+    *bytes += c->bytes;
+    return http_status(c, rc);
+}
+
+/* Reports every transfer libcurl has finished. done may start the next task at once, which
+ * adds a handle: allowed here, outside libcurl's callbacks. */
+static void drain(struct http_worker *w)
+{
+    CURLMsg *m;
+    int pending;
+    while ((m = curl_multi_info_read(w->multi, &pending))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = m->easy_handle;
+        CURLcode rc = m->data.result;
+        char *priv = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        struct http_conn *c = (struct http_conn *)(void *)priv;
+        enum pb_status st = http_status(c, rc);
+        struct pb_async_task *t = c->t;
+        curl_multi_remove_handle(w->multi, easy);
+        conn_put(w, c);
+        t->done(t, st, c->bytes);
+    }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct http_poll *p = h->data;
+    int flags = 0, running;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(p->w->multi, p->fd, flags, &running);
+    drain(p->w);
+}
+
+static void on_timeout(uv_timer_t *h)
+{
+    struct http_worker *w = h->data;
+    int running;
+    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    drain(w);
+}
+
+/* libcurl asks for a timeout; it must not be acted on from inside this callback, so even a
+ * zero timeout goes through the loop. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct http_worker *w = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&w->timer);
+    else
+        uv_timer_start(&w->timer, on_timeout, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static struct http_poll *poll_for(struct http_worker *w, curl_socket_t fd)
+{
+    if ((size_t)fd >= w->npolls) {
+        size_t n = w->npolls ? w->npolls : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        struct http_poll **p = realloc(w->polls, n * sizeof(*p));
+        if (!p)
+            return NULL;
+        memset(p + w->npolls, 0, (n - w->npolls) * sizeof(*p));
+        w->polls = p;
+        w->npolls = n;
+    }
+    struct http_poll *p = w->polls[fd];
+    if (p)
+        return p;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    if (uv_poll_init_socket(w->loop, &p->poll, fd) < 0) {
+        free(p);
+        return NULL;
+    }
+    p->poll.data = p;
+    p->w = w;
+    p->fd = fd;
+    w->polls[fd] = p;
+    return p;
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
+{
+    struct http_worker *w = userp;
+    if (action == CURL_POLL_REMOVE) {
+        /* Stopped, not closed: the next connection on this socket number reuses the handle. */
+        if ((size_t)fd < w->npolls && w->polls[fd])
+            uv_poll_stop(&w->polls[fd]->poll);
+        return 0;
+    }
+    struct http_poll *p = poll_for(w, fd);
+    if (!p)
+        return -1;
+    int events = 0;
+    if (action & CURL_POLL_IN)
+        events |= UV_READABLE;
+    if (action & CURL_POLL_OUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&p->poll, events, on_poll) < 0 ? -1 : 0;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct http_worker *w = h->data;
+    w->closing--;
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    struct http_poll *p = h->data;
+    p->w->closing--;
+    free(p);
+}
+
+static void http_worker_fini(void *wstate)
+{
+    struct http_worker *w = wstate;
+    if (!w)
+        return;
+    for (struct http_conn *c = w->all_conns; c; c = c->next_all)
+        if (c->t)
+            curl_multi_remove_handle(w->multi, c->easy);
+    /* Before the poll handles go: cleaning up may still call back about sockets and timers. */
+    if (w->multi)
+        curl_multi_cleanup(w->multi);
+    for (struct http_conn *c = w->all_conns, *next; c; c = next) {
+        next = c->next_all;
+        conn_destroy(c);
+    }
+    for (size_t i = 0; i < w->npolls; i++) {
+        if (w->polls[i]) {
+            w->closing++;
+            uv_close((uv_handle_t *)&w->polls[i]->poll, on_poll_closed);
+        }
+    }
+    if (w->timer_ready) {
+        w->closing++;
+        w->timer.data = w;
+        uv_close((uv_handle_t *)&w->timer, on_closed);
+    }
+    /* The close callbacks use w; the runner calls fini after its uv_run has returned. */
+    while (w->closing)
+        uv_run(w->loop, UV_RUN_NOWAIT);
+    free(w->polls);
+    conn_destroy(w->blocking);
+    free(w->pattern);
+    free(w);
+}
+
+static int http_worker_init(void *shared, const struct pb_workload_env *env,
+                            const struct pb_worker_env *wenv, void **wstate, struct pb_err *err)
+{
+    int rc = -ENOMEM;
+    struct http_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        goto out;
+    w->conf = shared;
+    w->loop = wenv->loop;
+    w->pattern = malloc(PATTERN_CHUNK + 26);
+    if (!w->pattern)
+        goto out;
+    for (size_t i = 0; i < PATTERN_CHUNK + 26; i++)
+        w->pattern[i] = (unsigned char)('a' + i % 26);
+    w->blocking = conn_create(w);
+    if (!w->blocking)
+        goto out;
+    if (w->loop) {
+        /* Tasks in flight on this loop at most, as far as the runner tells. */
+        uint64_t per = (env->concurrency + (env->workers ? env->workers : 1) - 1) /
+                       (env->workers ? env->workers : 1);
+        if (env->tasks && per > env->tasks)
+            per = env->tasks;
+        w->multi = curl_multi_init();
+        if (!w->multi)
+            goto out;
+        curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+        curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+        curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+        curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+        curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+        /* Keep a connection for every task in flight, so none is closed between tasks. */
+        curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)(per < 65536 ? per + 1 : 65536));
+        uv_timer_init(w->loop, &w->timer);
+        w->timer.data = w;
+        w->timer_ready = 1;
+        for (uint64_t i = 0; i < per && i < PRECREATE_MAX; i++) {
+            struct http_conn *c = conn_get(w);
+            if (!c)
+                goto out;
+            conn_put(w, c);
+        }
+    }
+    *wstate = w;
+    return 0;
+out:
+    pb_err_set(err, rc, "io.http: cannot set up libcurl (out of memory)");
+    http_worker_fini(w);
+    return rc;
+}
+
+static int http_start(void *wstate, struct pb_async_task *t)
+{
+    struct http_worker *w = wstate;
+    struct http_conn *c = conn_get(w);
+    if (!c)
+        return -ENOMEM;
+    c->t = t;
+    c->bytes = 0;
+    c->bad = 0;
+    *(struct http_conn **)pb_async_task_data(t) = c;
+    if (curl_multi_add_handle(w->multi, c->easy) != CURLM_OK) {
+        conn_put(w, c);
+        return -EIO;
+    }
+    return 0;
+}
+
+static void http_cancel(void *wstate, struct pb_async_task *t)
+{
+    struct http_worker *w = wstate;
+    struct http_conn *c = *(struct http_conn **)pb_async_task_data(t);
+    uint64_t bytes = c->bytes;
+    /* libcurl closes the connection of a transfer removed half way. */
+    curl_multi_remove_handle(w->multi, c->easy);
+    conn_put(w, c);
+    t->done(t, PB_FAIL_TIMEOUT, bytes);
+}
+
+static json_t *http_report(void *shared, const struct pb_workload_env *env)
+{
+    const struct http_conf *c = shared;
+    json_t *o = json_object();
+    if (!o || !c)
+        return o;
+    json_object_set_new(o, "url", json_string(c->url));
+    json_object_set_new(o, "embedded_target", json_boolean(c->embedded));
+    if (c->embedded) {
+        json_object_set_new(o, "delay_ms", json_integer(c->delay_ms));
+        json_object_set_new(o, "body_bytes", json_integer(c->size));
+    }
+    json_object_set_new(o, "connect_timeout_ms", json_integer(c->connect_timeout_ms));
+    json_object_set_new(o, "libcurl_version",
+                        json_string(curl_version_info(CURLVERSION_NOW)->version));
+    json_object_set_new(o, "eventloop_client",
+                        json_string("libcurl multi-socket on uv_poll and uv_timer"));
+    json_object_set_new(o, "blocking_client", json_string("one reused easy handle per worker"));
+    return o;
+}
+
+const struct pb_workload_ops pb_workload_io_http = {
+    .name = "io.http",
+    .description = "one GET through libcurl: status 200 and the full body, or a failure by kind",
+    .flags = PB_WL_IO | PB_WL_HTTP,
+    .params = http_params,
+    .nparams = sizeof(http_params) / sizeof(http_params[0]),
+    .prepare = http_prepare,
+    .report = http_report,
+    .release = http_release,
+    .worker_init = http_worker_init,
+    .worker_fini = http_worker_fini,
+    .run = http_run,
+    .task_size = sizeof(struct http_conn *),
+    .start = http_start,
+    .cancel = http_cancel,
+};
