@@ -14,9 +14,9 @@
 #define PB_COMPARE_SCHEMA "parbench/compare/v1"
 
 struct pb_compare_opts {
-    double alpha;                        /* family-wise, after Holm; default 0.01 */
-    double threshold[PB_METRIC_COUNT];   /* practical change, a fraction; default 0.05 */
-    int metrics[PB_METRIC_COUNT];        /* which metrics to compare */
+    double alpha;                      /* family-wise, after Holm; default 0.01 */
+    double threshold[PB_METRIC_COUNT]; /* practical change, a fraction; default 0.05 */
+    int metrics[PB_METRIC_COUNT];      /* which metrics to compare */
 };
 
 void pb_compare_opts_init(struct pb_compare_opts *o);
@@ -66,8 +66,7 @@ struct pb_compare {
 
 /* Matches the cases of the two documents and compares every metric both sides have. */
 int pb_compare_run(const struct pb_doc *base, const struct pb_doc *new_doc,
-                   const struct pb_compare_opts *opts, struct pb_compare **out,
-                   struct pb_err *err);
+                   const struct pb_compare_opts *opts, struct pb_compare **out, struct pb_err *err);
 void pb_compare_destroy(struct pb_compare *c);
 
 /* 1 when any comparison is a regression. */

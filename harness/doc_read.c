@@ -13,8 +13,8 @@
 #define DEFAULT_PIN "compact"
 
 static const struct pb_metric_def metric_defs[PB_METRIC_COUNT] = {
-    [PB_METRIC_THROUGHPUT] = {"throughput", "tasks/s", "throughput_per_s", NULL,
-                              "throughput_per_s", 1},
+    [PB_METRIC_THROUGHPUT] = {"throughput", "tasks/s", "throughput_per_s", NULL, "throughput_per_s",
+                              1},
     [PB_METRIC_LATENCY_P50] = {"latency_p50", "ns", "latency_p50_ns", "latency_ns", "p50", 0},
     [PB_METRIC_LATENCY_P99] = {"latency_p99", "ns", "latency_p99_ns", "latency_ns", "p99", 0},
     [PB_METRIC_SERVICE_P50] = {"service_p50", "ns", "service_p50_ns", "service_ns", "p50", 0},
@@ -254,8 +254,7 @@ static int write_params(FILE *f, const json_t *c, const char *sep)
     keys = malloc(n * sizeof(*keys));
     if (!keys)
         return -ENOMEM;
-    json_object_foreach((json_t *)params, k, v)
-        keys[i++] = k;
+    json_object_foreach((json_t *)params, k, v) keys[i++] = k;
     qsort(keys, n, sizeof(*keys), cmp_str);
     for (i = 0; i < n; i++) {
         fmt_value(val, sizeof(val), json_object_get(params, keys[i]));

@@ -14,8 +14,9 @@ const struct pb_runner_ops *const pb_runners[] = {
 const size_t pb_runner_count = sizeof(pb_runners) / sizeof(pb_runners[0]);
 
 const struct pb_workload_ops *const pb_workloads[] = {
-    &pb_workload_null,      &pb_workload_cpu_sumsq,   &pb_workload_cpu_primes,
+    &pb_workload_null,       &pb_workload_cpu_sumsq,  &pb_workload_cpu_primes,
     &pb_workload_cpu_matmul, &pb_workload_mem_stream, &pb_workload_sync_lock,
+    &pb_workload_io_sleep,   &pb_workload_io_http,    &pb_workload_io_file,
 };
 const size_t pb_workload_count = sizeof(pb_workloads) / sizeof(pb_workloads[0]);
 

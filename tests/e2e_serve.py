@@ -1,64 +1,74 @@
-""
-    "End to end: `parbench serve`, the embedded HTTP target, spoken to over raw sockets: answers,
-    keep -
-    alive,
-    pipelining, malformed input, thousands of connections,
-    counters and signals
-        .""
-         "
-    import os import random import resource import select import signal import socket import
-        subprocess import sys import threading import time
+"""End to end: `parbench serve`, the embedded HTTP target, spoken to over raw sockets: answers,
+keep-alive, pipelining, malformed input, thousands of connections, counters and signals."""
+import json
+import os
+import random
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 
-            sys.path.insert(0,
-                            os.path.dirname(os.path.abspath(__file__))) from pbtest import PARBENCH,
-    check,
-    done #noqa : E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pbtest import PARBENCH, check, done  # noqa: E402
 
-                 TIMEOUT = 10
+TIMEOUT = 10
 
-                 def start(*extra)
-    : ""
-      "Starts parbench serve --port 0; returns (process, port)."
-      "" p = subprocess.Popen([ PARBENCH, "serve", "--port", "0" ] + list(extra),
-                              stdout = subprocess.PIPE, stderr = subprocess.PIPE) ready,
-                 _, _ = select.select([p.stdout], [], [], TIMEOUT) line =
-                        p.stdout.readline().decode() if ready
-                        else "" if not line.startswith("port ")
-    : p.kill() _,
-                 err = p.communicate() check(False, "serve printed %r, stderr %r" % (line, err))
-                           done() return p,
-                 int(line.split()[1])
 
-                     def connect(port)
-    : s = socket.create_connection(("127.0.0.1", port), timeout = TIMEOUT) s
-              .setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) return s
+def start(*extra):
+    """Starts parbench serve --port 0; returns (process, port)."""
+    p = subprocess.Popen([PARBENCH, "serve", "--port", "0"] + list(extra),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ready, _, _ = select.select([p.stdout], [], [], TIMEOUT)
+    line = p.stdout.readline().decode() if ready else ""
+    if not line.startswith("port "):
+        p.kill()
+        _, err = p.communicate()
+        check(False, "serve printed %r, stderr %r" % (line, err))
+        done()
+    return p, int(line.split()[1])
 
-          class Reader : ""
-                         "Reads HTTP/1.1 responses off one socket."
-                         ""
 
-                         def __init__(self, sock)
-    : self.sock = sock self.buf = b ""
+def connect(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
 
-      def _fill(self)
-    : try : data = self.sock.recv(1 << 20) except ConnectionResetError : data = b "" self.buf
-      += data return bool(data)
 
-             def eof(self)
-    : ""
-      "True when the server closed the connection with nothing more to read."
-      "" while not self.buf : if not self
-                                  ._fill()
-    : return True return False
+class Reader:
+    """Reads HTTP/1.1 responses off one socket."""
 
-      def response(self, head = False)
-    : ""
-      "(status, headers dict with lower-case names, body); None at end of stream."
-      "" while b "\r\n\r\n" not in self.buf : if not self._fill()
-    : return None raw,
-                 self.buf = self.buf.split(b "\r\n\r\n", 1) lines =
-                     raw.decode("latin-1").split("\r\n") status = int(lines[0].split()[1]) headers =
-{}
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self):
+        try:
+            data = self.sock.recv(1 << 20)
+        except ConnectionResetError:
+            data = b""
+        self.buf += data
+        return bool(data)
+
+    def eof(self):
+        """True when the server closed the connection with nothing more to read."""
+        while not self.buf:
+            if not self._fill():
+                return True
+        return False
+
+    def response(self, head=False):
+        """(status, headers dict with lower-case names, body); None at end of stream."""
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                return None
+        raw, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
         for line in lines[1:]:
             k, v = line.split(":", 1)
             headers[k.strip().lower()] = v.strip()
@@ -75,14 +85,15 @@ def request(path, method="GET", version="HTTP/1.1", extra=""):
 
 
 def get(port, path, method="GET"):
-    with connect(port)
-as s : s.sendall(request(path, method, extra = "Connection: close\r\n")) return Reader(s).response(
-           head = method == "HEAD")
+    with connect(port) as s:
+        s.sendall(request(path, method, extra="Connection: close\r\n"))
+        return Reader(s).response(head=method == "HEAD")
 
-           def stats(port, path = "/__stats")
-    : import json r = get(port, path) return json.loads(r[2]) if r and r[0] == 200 else
-{
-}
+
+def stats(port, path="/__stats"):
+    r = get(port, path)
+    return json.loads(r[2]) if r and r[0] == 200 else {}
+
 
 def pattern(n, start=0):
     return bytes(97 + (i % 26) for i in range(start, start + n))
@@ -118,7 +129,7 @@ def test_basic(port):
     check(r and r[0] == 200 and r[2] == b"ab" and took >= 0.19,
           "delay_ms=200 answers after 200 ms (took %.3f s)" % took)
 
-#a delay must not block the loop : another connection is answered meanwhile
+    # a delay must not block the loop: another connection is answered meanwhile
     slow = connect(port)
     slow.sendall(request("/?delay_ms=1000"))
     time.sleep(0.05)
@@ -130,12 +141,16 @@ def test_basic(port):
     check(r and r[0] == 200, "the delayed request is answered too")
     slow.close()
 
-    with connect(port)
-as s : s.sendall(request("/?close=1&size=10")) rd = Reader(s)
-    check(rd.eof(), "close=1 closes without a response") alive(port, "close=1")
+    with connect(port) as s:
+        s.sendall(request("/?close=1&size=10"))
+        rd = Reader(s)
+        check(rd.eof(), "close=1 closes without a response")
+    alive(port, "close=1")
 
-        def test_keepalive(port)
-    : stats(port, "/__reset") with connect(port) as s:
+
+def test_keepalive(port):
+    stats(port, "/__reset")
+    with connect(port) as s:
         rd = Reader(s)
         for i in range(1, 6):
             s.sendall(request("/?size=%d" % i))
@@ -146,25 +161,30 @@ as s : s.sendall(request("/?close=1&size=10")) rd = Reader(s)
     check(st.get("requests") == 5 and st.get("connections_accepted") == 2,
           "5 requests over 1 connection (+1 for the stats): %s" % st)
 
-#HTTP / 1.0 closes by default, keeps alive when asked
-    with connect(port)
-as s : s.sendall(request("/?size=3", version = "HTTP/1.0")) rd = Reader(s) r =
-    rd.response()
-        check(r and r[2] == b "abc" and r[1].get("connection") == "close", "HTTP/1.0 answer")
-            check(rd.eof(), "HTTP/1.0 without keep-alive is closed") with connect(port) as s:
+    # HTTP/1.0 closes by default, keeps alive when asked
+    with connect(port) as s:
+        s.sendall(request("/?size=3", version="HTTP/1.0"))
+        rd = Reader(s)
+        r = rd.response()
+        check(r and r[2] == b"abc" and r[1].get("connection") == "close", "HTTP/1.0 answer")
+        check(rd.eof(), "HTTP/1.0 without keep-alive is closed")
+    with connect(port) as s:
         rd = Reader(s)
         for i in range(2):
             s.sendall(request("/?size=3", version="HTTP/1.0", extra="Connection: keep-alive\r\n"))
             r = rd.response()
             check(r and r[2] == b"abc" and r[1].get("connection") == "keep-alive",
                   "HTTP/1.0 keep-alive request %d" % i)
-    with connect(port)
-as s : s.sendall(request("/?size=2", extra = "Connection: close\r\n") + request("/?size=9")) rd =
-    Reader(s) r = rd.response() check(r and r[2] == b "ab", "Connection: close is answered")
-                      check(rd.eof(), "and nothing after it: the connection closes")
+    with connect(port) as s:
+        s.sendall(request("/?size=2", extra="Connection: close\r\n") + request("/?size=9"))
+        rd = Reader(s)
+        r = rd.response()
+        check(r and r[2] == b"ab", "Connection: close is answered")
+        check(rd.eof(), "and nothing after it: the connection closes")
 
-                          def test_pipelining(port)
-    : with connect(port) as s:
+
+def test_pipelining(port):
+    with connect(port) as s:
         reqs = [request("/?size=%d%s" % (i, "&delay_ms=100" if i == 3 else ""))
                 for i in range(1, 11)]
         reqs.insert(5, request("/?size=4", method="HEAD"))
@@ -177,7 +197,7 @@ as s : s.sendall(request("/?size=2", extra = "Connection: close\r\n") + request(
         check(sizes == [1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10],
               "11 pipelined requests (one delayed, one HEAD) answered in order: %s" % sizes)
 
-#more pipelined requests than the input buffer holds, sent by one thread, read by another
+    # more pipelined requests than the input buffer holds, sent by one thread, read by another
     n = 3000
     with connect(port) as s:
         got = []
@@ -200,9 +220,9 @@ as s : s.sendall(request("/?size=2", extra = "Connection: close\r\n") + request(
 
 
 def expect_error(port, data, status, what):
-    with connect(port)
-as s:
-try : s.sendall(data)
+    with connect(port) as s:
+        try:
+            s.sendall(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
         rd = Reader(s)
@@ -239,7 +259,7 @@ def test_malformed(port):
     for data, status, what in cases:
         expect_error(port, data, status, what)
 
-#a valid request, then garbage on the same connection : the first is answered
+    # a valid request, then garbage on the same connection: the first is answered
     with connect(port) as s:
         s.sendall(request("/?size=2") + b"nonsense\r\n\r\n")
         rd = Reader(s)
@@ -247,30 +267,35 @@ def test_malformed(port):
         check(r1 and r1[0] == 200 and r2 and r2[0] == 400 and rd.eof(),
               "valid then malformed: 200, 400, closed")
 
-#random bytes, complete or not, on many connections
+    # random bytes, complete or not, on many connections
     rng = random.Random(4)
     for i in range(200):
         with connect(port) as s:
             junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
             if i % 2:
                 junk += b"\r\n\r\n"
-    try : s
-        .sendall(junk) if i % 4 == 1 : Reader(s).response()
-                                           except(BrokenPipeError, ConnectionResetError)
-            : pass alive(port, "200 connections of random bytes")
+            try:
+                s.sendall(junk)
+                if i % 4 == 1:
+                    Reader(s).response()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+    alive(port, "200 connections of random bytes")
 
-                  def test_many_connections(port)
-            : soft,
-        hard = resource.getrlimit(resource.RLIMIT_NOFILE) if soft < 8000
-            : resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8000), hard)) n = 3000 socks =
-                   []
-        try:
+
+def test_many_connections(port):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 8000:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8000), hard))
+    n = 3000
+    socks = []
+    try:
         for i in range(n):
             s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
             socks.append(s)
     except OSError as e:
         check(False, "opening %d connections: %s after %d" % (n, e, len(socks)))
-#half send half a request; a quarter a whole delayed one whose answers are read below
+    # half send half a request; a quarter a whole delayed one whose answers are read below
     for i, s in enumerate(socks):
         if i % 4 == 0:
             s.sendall(request("/?delay_ms=300&size=%d" % (i % 100)))
@@ -291,7 +316,7 @@ def test_malformed(port):
         ok += bool(r and r[0] == 200 and r[2] == pattern(i % 100))
     check(ok == n // 4, "%d of %d delayed requests answered among %d connections" %
           (ok, n // 4, n))
-#drop them : some with a reset, mid - request
+    # drop them: some with a reset, mid-request
     for i, s in enumerate(socks):
         if i % 3 == 0:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -313,6 +338,7 @@ def test_in_flight(port):
     socks = [connect(port) for _ in range(n)]
     for s in socks:
         s.sendall(request("/?delay_ms=500&size=1"))
+    time.sleep(0.1)
     mid = stats(port)
     answered = sum(1 for s in socks if (Reader(s).response() or (0,))[0] == 200)
     for s in socks:
@@ -368,7 +394,7 @@ def main():
         test_malformed(port)
         test_many_connections(port)
         test_in_flight(port)
-#SIGTERM with an idle keep - alive connection and a delayed request open
+        # SIGTERM with an idle keep-alive connection and a delayed request open
         idle = connect(port)
         busy = connect(port)
         busy.sendall(request("/?delay_ms=5000"))
@@ -380,8 +406,8 @@ def main():
         if p.poll() is None:
             p.kill()
             p.wait()
-    p, port = start("--pin", "0")
-    alive(port, "--pin 0")
+    p, port = start("--pin", str(min(os.sched_getaffinity(0))))
+    alive(port, "--pin")
     stop_with(p, signal.SIGINT, "SIGINT")
     test_usage()
     done()

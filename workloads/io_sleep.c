@@ -94,7 +94,7 @@ static int sleep_start(void *wstate, struct pb_async_task *t)
      * CLOCK_MONOTONIC, rounded up to the next ms, so the wait is never shorter than asked. */
     uint64_t deadline_ms = (s->begin_ns + w->ns + 999999u) / 1000000u;
     uint64_t now_ms = uv_now(w->loop);
-    uint64_t timeout = deadline_ms > now_ms ? deadline_ms - now_ms : 0;
+    uint64_t timeout = w->ns && deadline_ms > now_ms ? deadline_ms - now_ms : 0;
     int rc = uv_timer_init(w->loop, &s->timer);
     if (rc < 0)
         return rc;

@@ -1,0 +1,153 @@
+"""Synthesises schema-valid parbench result documents with known distributions, so that the
+compare, export and merge tests know the truth they are checking against.
+
+    from docgen import make_doc, make_case
+    doc = make_doc([make_case(seed=1, runner="threads", throughput=1000.0, n=10)])
+
+or from the shell: python3 tests/docgen.py --seed 1 --throughput-shift 0.9 -n 10 -o new.json
+"""
+import argparse
+import json
+import math
+import random
+import statistics
+import sys
+
+SCHEMA = "parbench/result/v1"
+PERCENTILES = [0, 50, 90, 99, 99.9, 99.99, 100]
+
+
+def _summary(values):
+    n = len(values)
+    if n == 0:
+        return {"n": 0, "median": 0, "mean": 0, "stddev": 0, "cv": 0, "min": 0, "max": 0,
+                "ci_low": 0, "ci_high": 0, "ci_level": 0}
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if n > 1 else 0.0
+    return {"n": n, "median": statistics.median(values), "mean": mean, "stddev": sd,
+            "cv": sd / mean if mean else 0.0, "min": min(values), "max": max(values),
+            "ci_low": min(values), "ci_high": max(values), "ci_level": 0.95}
+
+
+def _percentiles(rng, p50, cv):
+    """Latency percentiles around a p50, ordered as a histogram's would be."""
+    v = {"p50": p50}
+    v["min"] = p50 * 0.5
+    v["p90"] = p50 * (1.3 + rng.random() * 0.05)
+    v["p99"] = p50 * (2.0 + rng.random() * 0.1)
+    v["p99_9"] = v["p99"] * 1.5
+    v["max"] = v["p99_9"] * 2.0
+    v["mean"] = p50 * 1.1
+    return v
+
+
+def make_repetition(rng, tasks, throughput, lat_p50, svc_p50, cv, complete=True):
+    """One repetition: throughput and the p50s are drawn lognormally with the given CV; p99 moves
+    with p50 (its own noise added)."""
+    sigma = math.sqrt(math.log(1.0 + cv * cv))
+    tp = throughput * rng.lognormvariate(0.0, sigma)
+    lat = _percentiles(rng, lat_p50 * rng.lognormvariate(0.0, sigma), cv)
+    svc = _percentiles(rng, svc_p50 * rng.lognormvariate(0.0, sigma), cv)
+    wall = tasks / tp
+    return {
+        "complete": complete, "wall_s": wall, "tasks_submitted": tasks, "tasks_ok": tasks,
+        "tasks_failed": 0, "timeouts": 0, "failures": {}, "throughput_per_s": tp,
+        "latency_ns": lat, "service_ns": svc,
+        "cpu": {"user_s": wall * 0.9, "sys_s": wall * 0.05},
+        "context_switches": {"voluntary": 10, "involuntary": 2},
+        "faults": {"minor": 100, "major": 0}, "peak_rss_bytes": 10 << 20,
+        "placement": {"migrations": 0, "workers": [
+            {"worker": 0, "cpuset": [0], "cpus_seen": [0], "migrations": 0, "tasks": tasks,
+             "replaced": 0}]},
+        "check": {"ok": True},
+    }
+
+
+def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=10, tasks=1000,
+              throughput=10000.0, latency_p50=200000.0, service_p50=100000.0, cv=0.03,
+              params=None, load=None, pin="compact", spectrum=True, speedup=None):
+    """A case whose repetitions are drawn from lognormal distributions with the given medians
+    and coefficient of variation; the same seed gives the same samples."""
+    rng = random.Random(seed)
+    reps = [make_repetition(rng, tasks, throughput, latency_p50, service_p50, cv)
+            for _ in range(n)]
+    params = params if params is not None else {"iterations": 1000}
+    load = load or {"model": "closed", "rate_per_s": None, "arrivals": None}
+    summary = {
+        "throughput_per_s": _summary([r["throughput_per_s"] for r in reps]),
+        "wall_s": _summary([r["wall_s"] for r in reps]),
+        "latency_p50_ns": _summary([r["latency_ns"]["p50"] for r in reps]),
+        "latency_p99_ns": _summary([r["latency_ns"]["p99"] for r in reps]),
+        "service_p50_ns": _summary([r["service_ns"]["p50"] for r in reps]),
+        "service_p99_ns": _summary([r["service_ns"]["p99"] for r in reps]),
+    }
+    c = {
+        "id": "%s/%s/c=%d" % (runner, workload, concurrency),
+        "runner": runner, "workload": workload, "params": params,
+        "concurrency": concurrency, "workers": concurrency, "tasks": tasks, "duration_s": None,
+        "load": load,
+        "pin": {"policy": pin.split(":")[0], "spec": pin,
+                "plan": [[i] for i in range(concurrency)]},
+        "complete": True, "warmups": 1, "repetitions": reps, "summary": summary,
+        "latency_spectrum_ns": ([{"percentile": p, "value": latency_p50 * (1 + p / 50.0)}
+                                 for p in PERCENTILES] if spectrum else []),
+        "warnings": [],
+    }
+    if speedup is not None:
+        c["speedup"] = {"baseline": "serial/%s/c=1" % workload, "value": speedup,
+                        "efficiency": speedup / concurrency}
+    return c
+
+
+def make_doc(cases, host="host-a", cpu_model="Test CPU 9000", build_type="Release",
+             git_commit="0123456789ab", started_at="2024-05-01T12:00:00Z", complete=True):
+    return {
+        "schema": SCHEMA, "complete": complete,
+        "stop_reason": "completed" if complete else "interrupted",
+        "tool": {"name": "parbench", "version": "0.1.0", "git_commit": git_commit,
+                 "build_type": build_type, "compiler": "gcc 12", "sanitizer": "none"},
+        "command_line": ["parbench", "run", "-r", "threads", "-w", "cpu.sumsq"],
+        "suite": None, "started_at": started_at, "finished_at": started_at,
+        "host": {"hostname": host, "os": {"sysname": "Linux", "release": "6.1",
+                                          "machine": "x86_64"},
+                 "cpu_model": cpu_model, "pu_count": 4, "core_count": 2,
+                 "topology": {"caches": [{"type": "Data", "level": 1, "size": 32768,
+                                          "num_sharing": 2},
+                                         {"type": "Unified", "level": 3, "size": 8388608,
+                                          "num_sharing": 4}]}},
+        "libraries": {"hwloc": "2.9", "jansson": "2.14", "libcurl": "7.88", "libuv": "1.44"},
+        "settings": {"pin": "compact", "repeat": max([len(c["repetitions"]) for c in cases] or
+                                                     [1]), "warmup": 1},
+        "warnings": [], "cases": cases,
+    }
+
+
+def write(doc, path):
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("-n", type=int, default=10, help="repetitions per case")
+    ap.add_argument("--throughput-shift", type=float, default=1.0)
+    ap.add_argument("--latency-shift", type=float, default=1.0)
+    ap.add_argument("--cv", type=float, default=0.03)
+    ap.add_argument("--host", default="host-a")
+    ap.add_argument("-o", default="-")
+    a = ap.parse_args()
+    cases = [make_case(seed=a.seed * 100 + i, runner=r, concurrency=c, n=a.n, cv=a.cv,
+                       throughput=10000.0 * c * a.throughput_shift,
+                       latency_p50=200000.0 * a.latency_shift,
+                       service_p50=100000.0 * a.latency_shift)
+             for i, (r, c) in enumerate([("threads", 1), ("threads", 2), ("processes", 2)])]
+    doc = make_doc(cases, host=a.host)
+    if a.o == "-":
+        json.dump(doc, sys.stdout, indent=1)
+    else:
+        write(doc, a.o)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""End to end: failures are results. A crashing process worker is replaced and its task
+recorded with the cause; wrong results count against --max-errors; --fail-fast stops early."""
+import os
+import subprocess
+
+from pbtest import check, case, done, run_doc
+
+# every 10th task aborts its worker: 5 of 50 crash, the other 45 complete
+doc, _ = run_doc(["-r", "processes", "-w", "null", "-c", "2", "-n", "50", "--repeat", "1",
+                  "--warmup", "0", "-p", "crash_every=10", "--max-errors", "5"], expect=0)
+if doc:
+    rep = case(doc, "processes")["repetitions"][0]
+    check(rep["tasks_ok"] == 45, "45 tasks ok, got %d" % rep["tasks_ok"])
+    check(rep["failures"].get("crash") == 5, "5 crashes recorded, got %s" % rep["failures"])
+    workers = rep["placement"]["workers"]
+    # the worker that dies on the last task has no work left to be replaced for
+    check(sum(w["replaced"] for w in workers) >= 4, "crashed workers replaced")
+    causes = [w.get("last_failure", "") for w in workers]
+    check(any("signal 6" in c for c in causes), "cause names SIGABRT: %s" % causes)
+
+# exit and segv are crashes too; one more failure than allowed is exit 1
+for mode, cause in (("exit", "exited with status 3"), ("segv", "signal 11")):
+    doc, _ = run_doc(["-r", "processes", "-w", "null", "-c", "2", "-n", "20", "--repeat", "1",
+                      "--warmup", "0", "-p", "crash_every=7", "-p", "crash_mode=" + mode],
+                     expect=1)
+    if doc:
+        rep = case(doc, "processes")["repetitions"][0]
+        check(rep["failures"].get("crash") == 2 and rep["tasks_ok"] == 18,
+              mode + ": 2 crashes, 18 ok: %s" % rep["failures"])
+        check(any(cause in w.get("last_failure", "") for w in rep["placement"]["workers"]),
+              mode + ": cause recorded")
+
+# no worker process is left behind
+left = subprocess.run(["pgrep", "-f", "parbench run"], capture_output=True, text=True).stdout
+check(left.strip() == "", "no parbench process left: %s" % left)
+
+# wrong results: 10% of tasks; --max-errors 10% passes, 5% fails
+for limit, code in (("10%", 0), ("5%", 1)):
+    doc, _ = run_doc(["-r", "threads", "-w", "null", "-c", "2", "-n", "100", "--repeat", "1",
+                      "--warmup", "0", "-p", "fail_every=10", "--max-errors", limit],
+                     expect=code)
+    if doc:
+        rep = case(doc, "threads")["repetitions"][0]
+        check(rep["failures"] == {"wrong_result": 10}, "10 wrong results: %s" % rep["failures"])
+
+# --fail-fast stops at the first failure and still writes the document
+doc, _ = run_doc(["-r", "serial,threads", "-w", "null", "-c", "1,2", "-n", "1000",
+                  "--repeat", "3", "--warmup", "0", "-p", "fail_every=50", "--fail-fast"],
+                 expect=1)
+if doc:
+    check(not doc["complete"] and doc["stop_reason"] == "fail_fast", "fail-fast: incomplete")
+    check(len(doc["cases"]) == 1, "fail-fast: stopped in the first case")
+    rep = doc["cases"][0]["repetitions"][0]
+    check(rep["tasks_ok"] == 49 and rep["tasks_failed"] == 1,
+          "fail-fast: serial stopped at task 50: %d ok" % rep["tasks_ok"])
+
+done()
