@@ -14,7 +14,7 @@ static json_t *param_json(const struct pb_param_def *d)
     json_object_set_new(o, "name", json_string(d->name));
     json_object_set_new(o, "type", json_string(pb_param_type_name(d->type)));
     json_object_set_new(o, "default", json_string(d->def));
-    if ((d->type == PB_PARAM_INT || d->type == PB_PARAM_DOUBLE) && d->min <= d->max) {
+    if ((d->type == PB_PARAM_INT || d->type == PB_PARAM_DOUBLE) && d->min < d->max) {
         json_object_set_new(o, "min", json_real(d->min));
         json_object_set_new(o, "max", json_real(d->max));
     }
@@ -61,7 +61,7 @@ static void list_text(FILE *out)
         for (size_t k = 0; k < w->nparams; k++) {
             const struct pb_param_def *d = &w->params[k];
             char range[64] = "";
-            if ((d->type == PB_PARAM_INT || d->type == PB_PARAM_DOUBLE) && d->min <= d->max)
+            if ((d->type == PB_PARAM_INT || d->type == PB_PARAM_DOUBLE) && d->min < d->max)
                 snprintf(range, sizeof(range), ", %g..%g", d->min, d->max);
             fprintf(out, "      %-12s %s (%s, default '%s'%s)\n", d->name, d->help,
                     pb_param_type_name(d->type), d->def, range);

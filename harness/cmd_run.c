@@ -15,6 +15,7 @@
 #include "harness/driver.h"
 #include "harness/registry.h"
 #include "harness/result.h"
+#include "harness/suite.h"
 
 #define DEFAULT_TASKS       1000
 #define DEFAULT_REPEAT      10
@@ -44,7 +45,8 @@ static void usage(FILE *out)
           "                    [--rate R [--arrivals uniform|poisson]] [--pin POLICY]\n"
           "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
-          "                    [-p key=value ...] [-o FILE|-] [--quiet]\n",
+          "                    [-p key=value ...] [-o FILE|-] [--quiet]\n"
+          "       parbench run --suite FILE [--repeat K] [--warmup K] [-o FILE|-] [--quiet] ...\n",
           out);
 }
 
@@ -87,7 +89,7 @@ struct run_opts {
     size_t nrunners, nconcurrency, nparams;
     const char *workload, *url;
     struct pb_case_spec base;
-    int tasks_given, duration_given;
+    int tasks_given, duration_given, repeat_given, warmup_given;
 };
 
 static int apply_params(struct pb_case_spec *c, char **params, size_t n, const char *url,
@@ -125,8 +127,28 @@ static int apply_params(struct pb_case_spec *c, char **params, size_t n, const c
     return 0;
 }
 
+/* A suite is the whole matrix; --repeat and --warmup still apply (scripts/ci-regress runs
+ * one repetition at a time). */
+static int load_suite(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
+{
+    if (o->nrunners || o->workload || o->nconcurrency || o->nparams || o->url ||
+        o->tasks_given || o->duration_given)
+        return pb_err_set(err, -EINVAL, "--suite describes the matrix: drop -r, -w, -c, -n, "
+                                        "--duration, -p and --url");
+    int rc = pb_suite_load(plan->suite, plan, err);
+    for (size_t i = 0; rc == 0 && i < plan->count; i++) {
+        if (o->repeat_given)
+            plan->cases[i].repeat = o->base.repeat;
+        if (o->warmup_given)
+            plan->cases[i].warmup = o->base.warmup;
+    }
+    return rc;
+}
+
 static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
 {
+    if (plan->suite[0])
+        return load_suite(o, plan, err);
     struct pb_case_spec c = o->base;
     if (!o->workload)
         return pb_err_set(err, -EINVAL, "no workload: give -w NAME ('parbench list' shows them)");
@@ -202,6 +224,7 @@ enum {
     OPT_URL,
     OPT_QUIET,
     OPT_GRACE,
+    OPT_SUITE,
     OPT_HELP,
 };
 
@@ -226,6 +249,7 @@ static const struct option long_opts[] = {
     {"url", required_argument, NULL, OPT_URL},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"suite", required_argument, NULL, OPT_SUITE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -300,9 +324,14 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         case OPT_REPEAT:
             rc = parse_uint("--repeat", optarg, 1, &b->repeat, err);
+            o->repeat_given = 1;
             break;
         case OPT_WARMUP:
             rc = parse_uint("--warmup", optarg, 0, &b->warmup, err);
+            o->warmup_given = 1;
+            break;
+        case OPT_SUITE:
+            snprintf(plan->suite, sizeof(plan->suite), "%s", optarg);
             break;
         case OPT_TIMEOUT:
             if (pb_parse_duration_ns(optarg, &b->timeout_ns) < 0 || !b->timeout_ns)

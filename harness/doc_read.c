@@ -318,6 +318,9 @@ static void fill_key(FILE *f, const json_t *c)
     fprintf(f, "\x1f%lld\x1f", pb_case_concurrency(c));
     write_load(f, c);
     fprintf(f, "\x1f%s", pin_policy(c));
+    /* Event loops per runner and queue depth shape a case as much as its parameters do. */
+    fprintf(f, "\x1f%lld\x1f%lld", (long long)json_integer_value(json_object_get(c, "workers")),
+            (long long)json_integer_value(json_object_get(c, "queue_depth")));
 }
 
 static void fill_name(FILE *f, const json_t *c)
@@ -354,6 +357,13 @@ int pb_case_key(const json_t *c, char **out)
 
 int pb_case_name(const json_t *c, char **out)
 {
+    const char *id = pb_case_str(c, "id");
+
+    /* The run's own id, so tables, charts and exports name a case the way parbench run did. */
+    if (*id) {
+        *out = strdup(id);
+        return *out ? 0 : -ENOMEM;
+    }
     return to_string(c, fill_name, out);
 }
 

@@ -67,10 +67,12 @@ const char *pb_case_str(const json_t *c, const char *key);
 long long pb_case_concurrency(const json_t *c);
 
 /* The identity of a case across documents: runner, workload, parameters sorted by name with
- * canonical values, concurrency, load model with rate and arrivals, pin policy. Allocated. */
+ * canonical values, concurrency, load model with rate and arrivals, pin policy, and the number
+ * of workers and queue depth (event loops and --queue-depth are runner settings). Allocated. */
 int pb_case_key(const json_t *c, char **out);
-/* A short name for tables: runner/workload/c=N, then parameters, an open load and the pin
- * policy, e.g. "threads/cpu.sumsq/c=4/n=1000/open:500/s,poisson/pin=scatter". Allocated. */
+/* The name for tables and exports: the case's "id" as parbench run wrote it; for a document
+ * without one, runner/workload/c=N, then parameters, an open load and a pin policy other than
+ * compact, e.g. "threads/cpu.sumsq/c=4/n=1000/open:500/s,poisson/pin=scatter". Allocated. */
 int pb_case_name(const json_t *c, char **out);
 /* Parameters alone, "k=v,k=v" sorted by name ("" when none). Allocated. */
 int pb_case_params(const json_t *c, char **out);

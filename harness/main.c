@@ -5,10 +5,14 @@
 #include <sys/resource.h>
 
 #include "build_info.h"
+#include "harness/cmd_compare.h"
+#include "harness/cmd_export.h"
 #include "harness/cmd_list.h"
+#include "harness/cmd_merge.h"
 #include "harness/cmd_run.h"
 #include "harness/cmd_topo.h"
 #include "harness/error.h"
+#include "workloads/http_target.h"
 
 struct command {
     const char *name;
@@ -20,6 +24,10 @@ static const struct command commands[] = {
     {"run", pb_cmd_run, "run runners x workloads and write a result document"},
     {"list", pb_cmd_list, "runners and workloads with their parameters"},
     {"topo", pb_cmd_topo, "the detected topology and the pin plan"},
+    {"serve", pb_cmd_serve, "the embedded HTTP target (127.0.0.1)"},
+    {"compare", pb_cmd_compare, "BASE NEW: statistics and a verdict; exit 1 on a regression"},
+    {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv or tsv"},
+    {"merge", pb_cmd_merge, "OUT IN...: the repetitions of several runs as one document"},
 };
 
 static void usage(FILE *out)

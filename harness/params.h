@@ -21,7 +21,7 @@ struct pb_param_def {
     const char *name;
     enum pb_param_type type;
     const char *def; /* default, in the same text form a user writes */
-    double min;      /* inclusive range for INT and DOUBLE; ignored when min > max */
+    double min;      /* inclusive range for INT and DOUBLE, applied when min < max */
     double max;
     const char *help;
 };

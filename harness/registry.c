@@ -10,6 +10,8 @@ const struct pb_runner_ops *const pb_runners[] = {
     &pb_runner_serial,
     &pb_runner_threads,
     &pb_runner_processes,
+    &pb_runner_eventloop,
+    &pb_runner_semaphore,
 };
 const size_t pb_runner_count = sizeof(pb_runners) / sizeof(pb_runners[0]);
 

@@ -37,9 +37,11 @@ struct pb_worker_env {
 };
 
 /* One task in flight in the non-blocking form. The runner owns it; the workload's own
- * task_size bytes follow it (pb_async_task_data). The workload calls done exactly once. */
+ * task_size bytes follow it (pb_async_task_data). The workload calls done exactly once, from
+ * start's failure path, from cancel, or later from a loop callback; the runner reuses the bytes
+ * only after done. */
 struct pb_async_task {
-    uint64_t index;
+    _Alignas(16) uint64_t index; /* so that the workload's bytes after it are 16-aligned */
     uint64_t created_ns;
     uint64_t started_ns;
     void *runner_data;
@@ -69,7 +71,9 @@ struct pb_workload_ops {
     /* Optional. Undoes prepare; accepts NULL. */
     void (*release)(void *shared);
 
-    /* Optional. Per worker, in the worker's own thread or process, before the start barrier. */
+    /* Optional. Per worker, in the worker's own thread or process, before the start barrier.
+     * worker_fini runs on the same thread; for a loop worker after uv_run has returned and
+     * before uv_loop_close, so it may run the loop itself to finish closing its handles. */
     int (*worker_init)(void *shared, const struct pb_workload_env *env,
                        const struct pb_worker_env *wenv, void **wstate, struct pb_err *err);
     void (*worker_fini)(void *wstate);

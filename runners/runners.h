@@ -7,5 +7,7 @@
 extern const struct pb_runner_ops pb_runner_serial;
 extern const struct pb_runner_ops pb_runner_threads;
 extern const struct pb_runner_ops pb_runner_processes;
+extern const struct pb_runner_ops pb_runner_eventloop;
+extern const struct pb_runner_ops pb_runner_semaphore;
 
 #endif

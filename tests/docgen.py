@@ -63,6 +63,17 @@ def make_repetition(rng, tasks, throughput, lat_p50, svc_p50, cv, complete=True)
     }
 
 
+def case_id(runner, workload, params, concurrency, load, pin):
+    """The id parbench run gives a case (harness/result.c)."""
+    parts = [runner, workload] + ["%s=%s" % (k, json.dumps(v)) for k, v in params.items()]
+    if concurrency:
+        parts.append("c=%d" % concurrency)
+    if load.get("model") == "open":
+        parts.append("rate=%g/%s" % (load["rate_per_s"], load["arrivals"]))
+    parts.append("pin=" + pin)
+    return "/".join(parts)
+
+
 def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=10, tasks=1000,
               throughput=10000.0, latency_p50=200000.0, service_p50=100000.0, cv=0.03,
               params=None, load=None, pin="compact", spectrum=True, speedup=None):
@@ -82,7 +93,7 @@ def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=1
         "service_p99_ns": _summary([r["service_ns"]["p99"] for r in reps]),
     }
     c = {
-        "id": "%s/%s/c=%d" % (runner, workload, concurrency),
+        "id": case_id(runner, workload, params, concurrency, load, pin),
         "runner": runner, "workload": workload, "params": params,
         "concurrency": concurrency, "workers": concurrency, "tasks": tasks, "duration_s": None,
         "load": load,

@@ -1,0 +1,104 @@
+/* `parbench merge [-o OUT] IN...`: the result documents of several runs of one plan (the
+ * interleaved rounds of scripts/ci-regress) as one document with every repetition. */
+#include "harness/cmd_merge.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "harness/doc_read.h"
+#include "harness/error.h"
+#include "harness/merge.h"
+#include "harness/result.h"
+
+static const char usage_line[] = "usage: parbench merge [-o OUT] IN...";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "%s\n"
+            "Merges result documents of the same plan into one: matching cases (same runner,\n"
+            "workload, parameters, concurrency, load and pin policy) get all repetitions, in\n"
+            "the order of the inputs; summaries and speed-ups are recomputed from them. The\n"
+            "latency spectrum becomes the per-percentile median of the inputs' spectra.\n"
+            "  -o OUT   write OUT (atomically) instead of standard output\n",
+            usage_line);
+}
+
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("parbench merge: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (%s)\n", usage_line);
+    return PB_EXIT_USAGE;
+}
+
+int pb_cmd_merge(int argc, char **argv)
+{
+    const char *out = "-";
+    struct pb_doc **docs = NULL;
+    size_t n = 0;
+    json_t *merged = NULL;
+    struct pb_err err = {{0}};
+    int rc = PB_EXIT_USAGE, only_args = 0, stdin_used = 0;
+
+    docs = calloc((size_t)(argc > 1 ? argc : 1), sizeof(*docs));
+    if (!docs) {
+        fputs("parbench merge: out of memory\n", stderr);
+        return PB_EXIT_ENV;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_args && strcmp(a, "--") == 0) {
+            only_args = 1;
+        } else if (!only_args && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
+            usage(stdout);
+            rc = PB_EXIT_OK;
+            goto out;
+        } else if (!only_args && strcmp(a, "-o") == 0) {
+            if (i + 1 >= argc || !*argv[i + 1]) {
+                rc = bad_usage("option '-o' needs a file");
+                goto out;
+            }
+            out = argv[++i];
+        } else if (!only_args && strncmp(a, "-o", 2) == 0) {
+            out = a + 2;
+        } else if (!only_args && a[0] == '-' && a[1] != '\0') {
+            rc = bad_usage("unknown option '%s'", a);
+            goto out;
+        } else {
+            if (strcmp(a, "-") == 0 && stdin_used++) {
+                rc = bad_usage("standard input can be read once");
+                goto out;
+            }
+            if (pb_doc_load(&docs[n], a, &err) < 0) {
+                fprintf(stderr, "parbench merge: %s\n", err.msg);
+                goto out;
+            }
+            n++;
+        }
+    }
+    if (n == 0) {
+        rc = bad_usage("needs at least one result document");
+        goto out;
+    }
+    if (pb_merge_docs(docs, n, &merged, &err) < 0 || pb_result_write(merged, out, &err) < 0) {
+        fprintf(stderr, "parbench merge: %s\n", err.msg);
+        rc = PB_EXIT_ENV;
+        goto out;
+    }
+    rc = PB_EXIT_OK;
+out:
+    for (size_t i = 0; i < n; i++)
+        pb_doc_destroy(docs[i]);
+    free(docs);
+    json_decref(merged);
+    return rc;
+}

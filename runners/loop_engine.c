@@ -1,0 +1,452 @@
+/* L libuv loops on L pinned threads, sharing the tasks of one repetition. */
+#include "runners/loop_engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "harness/clock.h"
+#include "harness/gate.h"
+#include "harness/schedule.h"
+
+/* How often a loop looks at the stop flag, and how many fresh slots a pool chunk holds. */
+#define STOP_POLL_MS 20
+#define CHUNK_SLOTS  4096
+
+/* A task as the loop holds it. While it waits for a permit it sits on the waiting list; once
+ * started, on the in-flight list, oldest first, so the oldest is the first to time out. */
+struct loop_task {
+    struct loop_task *prev, *next;
+    struct loop_worker *w;
+    int stop_cancelled;
+    struct pb_async_task t; /* followed by the workload's task_size bytes */
+};
+
+struct slot_chunk {
+    struct slot_chunk *next;
+    _Alignas(16) char slots[]; /* each slot holds a 16-aligned struct loop_task */
+};
+
+struct loop_worker {
+    struct engine *e;
+    unsigned index;
+    pthread_t tid;
+    uv_loop_t loop;
+    void *wstate;
+    int setup_ok, loop_inited;
+    struct pb_worker_record *rec;
+    struct pb_run_spec share; /* this loop's part of the tasks, rate and permits */
+    struct pb_schedule sched;
+    uint64_t permits; /* UINT64_MAX: no limit */
+    uint64_t in_flight, created, ended;
+    int creating_done, stopping, finished;
+    int has_pending; /* open loop: the next scheduled task, not yet due */
+    uint64_t pending_index, pending_when;
+
+    /* Tasks waiting for a permit (FIFO), tasks in flight (by start time), inline CPU tasks. */
+    struct loop_task *wait_head, *wait_tail;
+    struct loop_task *fly_head, *fly_tail;
+    struct loop_task *inline_head, *inline_tail;
+
+    /* Slot memory: chunks never move, freed slots are reused. */
+    size_t slot_size;
+    struct slot_chunk *chunks;
+    size_t chunk_used;
+    struct loop_task *free_slots;
+
+    uv_timer_t arrival_timer, timeout_timer, stop_timer;
+    uv_idle_t inline_idle;
+    uint64_t stop_deadline;
+    _Atomic uint64_t *next_index; /* closed loop with --duration: shared task numbering */
+};
+
+struct engine {
+    const struct pb_run_spec *spec;
+    struct pb_gate gate;
+    struct pb_run_stats *stats;
+    struct loop_worker *workers;
+    _Atomic uint64_t next_index;
+    atomic_int setup_failed;
+    struct pb_err err;
+};
+
+static struct loop_task *slot_get(struct loop_worker *w)
+{
+    struct loop_task *lt = w->free_slots;
+    if (lt) {
+        w->free_slots = lt->next;
+        return lt;
+    }
+    if (!w->chunks || w->chunk_used == CHUNK_SLOTS) {
+        struct slot_chunk *c = malloc(sizeof(*c) + CHUNK_SLOTS * w->slot_size);
+        if (!c)
+            return NULL;
+        c->next = w->chunks;
+        w->chunks = c;
+        w->chunk_used = 0;
+    }
+    return (struct loop_task *)(w->chunks->slots + w->slot_size * w->chunk_used++);
+}
+
+static void slot_put(struct loop_worker *w, struct loop_task *lt)
+{
+    lt->next = w->free_slots;
+    w->free_slots = lt;
+}
+
+static void list_append(struct loop_task **head, struct loop_task **tail, struct loop_task *lt)
+{
+    lt->next = NULL;
+    lt->prev = *tail;
+    if (*tail)
+        (*tail)->next = lt;
+    else
+        *head = lt;
+    *tail = lt;
+}
+
+static void list_remove(struct loop_task **head, struct loop_task **tail, struct loop_task *lt)
+{
+    if (lt->prev)
+        lt->prev->next = lt->next;
+    else
+        *head = lt->next;
+    if (lt->next)
+        lt->next->prev = lt->prev;
+    else
+        *tail = lt->prev;
+    lt->prev = lt->next = NULL;
+}
+
+static void start_waiting(struct loop_worker *w);
+static void maybe_finish(struct loop_worker *w);
+static void create_closed(struct loop_worker *w, uint64_t n);
+
+static void on_timeout_timer(uv_timer_t *timer);
+
+/* Arms the one timeout timer for the oldest task in flight not yet cancelled. */
+static void arm_timeout(struct loop_worker *w)
+{
+    const struct pb_run_spec *spec = w->e->spec;
+    if (!spec->timeout_ns || !spec->wl->cancel)
+        return;
+    struct loop_task *lt = w->fly_head;
+    while (lt && lt->stop_cancelled)
+        lt = lt->next;
+    if (!lt) {
+        uv_timer_stop(&w->timeout_timer);
+        return;
+    }
+    uint64_t due = lt->t.started_ns + spec->timeout_ns, now = pb_now_ns();
+    uv_timer_start(&w->timeout_timer, on_timeout_timer,
+                   due > now ? (due - now + 999999u) / 1000000u : 0, 0);
+}
+
+static void task_done(struct pb_async_task *t, enum pb_status st, uint64_t bytes)
+{
+    struct loop_task *lt = (struct loop_task *)((char *)t - offsetof(struct loop_task, t));
+    struct loop_worker *w = lt->w;
+    const struct pb_run_spec *spec = w->e->spec;
+    uint64_t finished = pb_now_ns();
+    if (lt->stop_cancelled == 2) /* cancelled because the run was stopped, not by --timeout */
+        st = PB_FAIL_OTHER;
+    pb_record_task(w->rec, t->created_ns, t->started_ns, finished, st, bytes, sched_getcpu());
+    list_remove(&w->fly_head, &w->fly_tail, lt);
+    w->in_flight--;
+    w->ended++;
+    slot_put(w, lt);
+    if (st != PB_OK && spec->fail_fast)
+        pb_stop_request();
+    /* Closed loop with --duration: a freed permit makes a new task while time is left. */
+    if (!w->creating_done && !spec->rate && !spec->tasks) {
+        if (finished < w->e->stats->start_ns + spec->duration_ns)
+            create_closed(w, 1);
+        else
+            w->creating_done = 1;
+    }
+    start_waiting(w);
+    maybe_finish(w);
+}
+
+static void create_task(struct loop_worker *w, uint64_t index, uint64_t created_ns)
+{
+    struct loop_task *lt = slot_get(w);
+    if (!lt) { /* out of memory: the task exists and fails, the run goes on */
+        pb_record_task(w->rec, created_ns, created_ns, pb_now_ns(), PB_FAIL_OTHER, 0, -1);
+        w->ended++;
+        return;
+    }
+    *lt = (struct loop_task){.w = w,
+                             .t = {.index = index, .created_ns = created_ns, .done = task_done}};
+    list_append(&w->wait_head, &w->wait_tail, lt);
+    w->created++;
+}
+
+/* Closed loop: n more tasks, numbered across loops, created now (all of them up front with -n,
+ * one per freed permit with --duration). */
+static void create_closed(struct loop_worker *w, uint64_t n)
+{
+    uint64_t now = pb_now_ns();
+    uint64_t first = atomic_fetch_add_explicit(w->next_index, n, memory_order_relaxed);
+    for (uint64_t i = 0; i < n; i++)
+        create_task(w, first + i, now);
+}
+
+static void on_inline_idle(uv_idle_t *idle)
+{
+    struct loop_worker *w = idle->data;
+    struct loop_task *lt = w->inline_head;
+    if (!lt) {
+        uv_idle_stop(idle);
+        return;
+    }
+    list_remove(&w->inline_head, &w->inline_tail, lt);
+    list_append(&w->fly_head, &w->fly_tail, lt);
+    const struct pb_run_spec *spec = w->e->spec;
+    uint64_t bytes = 0;
+    lt->t.started_ns = pb_now_ns();
+    enum pb_status st = spec->wl->run(w->wstate, lt->t.index, &bytes);
+    if (st == PB_OK && spec->timeout_ns && pb_now_ns() - lt->t.started_ns > spec->timeout_ns)
+        st = PB_FAIL_TIMEOUT; /* inline work cannot be cancelled: counted when it ends */
+    task_done(&lt->t, st, bytes);
+}
+
+/* Starts waiting tasks while permits allow. A task that fails to start ends at once, which
+ * re-enters here: the guard keeps that a loop, not a recursion. */
+static void start_waiting(struct loop_worker *w)
+{
+    static _Thread_local int active;
+    if (active)
+        return;
+    active = 1;
+    const struct pb_run_spec *spec = w->e->spec;
+    while (!w->stopping && w->in_flight < w->permits && w->wait_head) {
+        struct loop_task *lt = w->wait_head;
+        list_remove(&w->wait_head, &w->wait_tail, lt);
+        w->in_flight++;
+        if (!spec->wl->start) {
+            list_append(&w->inline_head, &w->inline_tail, lt);
+            uv_idle_start(&w->inline_idle, on_inline_idle);
+            continue;
+        }
+        lt->t.started_ns = pb_now_ns();
+        list_append(&w->fly_head, &w->fly_tail, lt);
+        if (spec->wl->start(w->wstate, &lt->t) < 0)
+            task_done(&lt->t, PB_FAIL_OTHER, 0);
+    }
+    arm_timeout(w);
+    active = 0;
+}
+
+static void on_timeout_timer(uv_timer_t *timer)
+{
+    struct loop_worker *w = timer->data;
+    const struct pb_run_spec *spec = w->e->spec;
+    uint64_t now = pb_now_ns();
+    struct loop_task *lt = w->fly_head;
+    while (lt && lt->t.started_ns + spec->timeout_ns <= now) {
+        struct loop_task *next = lt->next; /* cancel may end the task at once */
+        if (!lt->stop_cancelled) {
+            lt->stop_cancelled = 1;
+            spec->wl->cancel(w->wstate, &lt->t);
+        }
+        lt = next;
+    }
+    arm_timeout(w);
+}
+
+/* Open loop: creates each task at its scheduled time, whatever the completions. */
+static void on_arrival_timer(uv_timer_t *timer)
+{
+    struct loop_worker *w = timer->data;
+    while (!w->creating_done) {
+        if (!w->has_pending && !pb_schedule_next(&w->sched, &w->pending_index, &w->pending_when)) {
+            w->creating_done = 1;
+            break;
+        }
+        w->has_pending = 1;
+        uint64_t now = pb_now_ns();
+        if (w->pending_when > now) {
+            uv_timer_start(timer, on_arrival_timer, (w->pending_when - now + 999999u) / 1000000u,
+                           0);
+            break;
+        }
+        create_task(w, w->pending_index * w->e->spec->workers + w->index, w->pending_when);
+        w->has_pending = 0;
+    }
+    start_waiting(w);
+    maybe_finish(w);
+}
+
+/* On a stop: nothing new starts; tasks in flight get the grace period, then are cancelled. */
+static void on_stop_timer(uv_timer_t *timer)
+{
+    struct loop_worker *w = timer->data;
+    if (!pb_stop_requested())
+        return;
+    uint64_t now = pb_now_ns();
+    if (!w->stopping) {
+        w->stopping = 1;
+        w->creating_done = 1;
+        uv_timer_stop(&w->arrival_timer);
+        while (w->wait_head) { /* created, never started: not results */
+            struct loop_task *lt = w->wait_head;
+            list_remove(&w->wait_head, &w->wait_tail, lt);
+            slot_put(w, lt);
+        }
+        while (w->inline_head) { /* holding a permit, but never started either */
+            struct loop_task *lt = w->inline_head;
+            list_remove(&w->inline_head, &w->inline_tail, lt);
+            slot_put(w, lt);
+            w->in_flight--;
+        }
+        w->stop_deadline = now + w->e->spec->grace_ns;
+    }
+    if (now >= w->stop_deadline && w->e->spec->wl->cancel) {
+        for (struct loop_task *lt = w->fly_head, *next; lt; lt = next) {
+            next = lt->next;
+            if (!lt->stop_cancelled) {
+                lt->stop_cancelled = 2;
+                w->e->spec->wl->cancel(w->wstate, &lt->t);
+            }
+        }
+    }
+    maybe_finish(w);
+}
+
+static void maybe_finish(struct loop_worker *w)
+{
+    if (!w->creating_done || w->in_flight || w->wait_head || w->finished)
+        return;
+    w->finished = 1;
+    uv_close((uv_handle_t *)&w->arrival_timer, NULL);
+    uv_close((uv_handle_t *)&w->timeout_timer, NULL);
+    uv_close((uv_handle_t *)&w->stop_timer, NULL);
+    uv_close((uv_handle_t *)&w->inline_idle, NULL);
+    uv_stop(&w->loop);
+}
+
+static void close_leftover(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static int loop_setup(struct loop_worker *w, struct pb_err *err)
+{
+    const struct pb_run_spec *spec = w->e->spec;
+    int rc = pb_cpuset_bind_self(&spec->pins->sets[w->index]);
+    if (rc < 0)
+        return pb_err_set(err, rc, "loop %u: cannot bind to its CPU set", w->index);
+    rc = uv_loop_init(&w->loop);
+    if (rc < 0)
+        return pb_err_set(err, rc, "loop %u: %s", w->index, uv_strerror(rc));
+    w->loop_inited = 1;
+    uv_timer_init(&w->loop, &w->arrival_timer);
+    uv_timer_init(&w->loop, &w->timeout_timer);
+    uv_timer_init(&w->loop, &w->stop_timer);
+    uv_idle_init(&w->loop, &w->inline_idle);
+    w->arrival_timer.data = w->timeout_timer.data = w->stop_timer.data = w;
+    w->inline_idle.data = w;
+    struct pb_worker_env wenv = {.index = w->index, .loop = &w->loop};
+    return pb_workload_worker_init(spec->wl, spec->wl_shared, spec->env, &wenv, &w->wstate, err);
+}
+
+static void *loop_main(void *arg)
+{
+    struct loop_worker *w = arg;
+    struct engine *e = w->e;
+    struct pb_err err;
+    w->setup_ok = loop_setup(w, &err) == 0;
+    if (!w->setup_ok && atomic_fetch_add(&e->setup_failed, 1) == 0)
+        e->err = err;
+    if (pb_gate_arrive(&e->gate, w->setup_ok) == 0) {
+        pb_schedule_init(&w->sched, &w->share, e->stats->start_ns);
+        if (w->share.rate > 0)
+            uv_timer_start(&w->arrival_timer, on_arrival_timer, 0, 0);
+        else if (w->share.tasks)
+            create_closed(w, w->share.tasks), w->creating_done = 1;
+        else
+            create_closed(w, w->permits);
+        uv_timer_start(&w->stop_timer, on_stop_timer, STOP_POLL_MS, STOP_POLL_MS);
+        start_waiting(w);
+        maybe_finish(w);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+    }
+    if (w->setup_ok)
+        pb_workload_worker_fini(e->spec->wl, w->wstate);
+    if (w->loop_inited) {
+        uv_walk(&w->loop, close_leftover, NULL);
+        uv_run(&w->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&w->loop);
+    }
+    for (struct slot_chunk *c = w->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    return NULL;
+}
+
+int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits,
+                       struct pb_run_stats *stats, struct pb_err *err)
+{
+    unsigned n = spec->workers;
+    if (permits && permits < n)
+        return pb_err_set(err, -EINVAL, "--loops %u needs at least %u permits (-c %u)", n, n,
+                          permits);
+    if (!permits && !spec->tasks && !spec->rate)
+        return pb_err_set(err, -EINVAL, "a gather needs a task count: give -n, or --rate "
+                                        "with --duration");
+    struct engine e = {.spec = spec, .stats = stats};
+    e.workers = calloc(n, sizeof(*e.workers));
+    if (!e.workers)
+        return pb_err_set(err, -ENOMEM, "out of memory for %u loops", n);
+    pb_gate_init(&e.gate);
+    int rc = 0;
+    unsigned started = 0;
+    for (; started < n; started++) {
+        struct loop_worker *w = &e.workers[started];
+        unsigned k = started;
+        w->e = &e;
+        w->index = k;
+        w->rec = &spec->records[k];
+        w->next_index = &e.next_index;
+        w->slot_size = (sizeof(struct loop_task) + spec->wl->task_size + 15) & ~(size_t)15;
+        /* This loop's share: every L-th task, 1/L of the rate and of the permits. */
+        w->share = *spec;
+        w->share.tasks = spec->tasks / n + (k < spec->tasks % n);
+        w->share.rate = spec->rate / n;
+        w->permits = permits ? permits / n + (k < permits % n) : UINT64_MAX;
+        if (!w->share.tasks && spec->tasks) /* more loops than tasks: this one idles */
+            w->creating_done = 1;
+        int e2 = pthread_create(&w->tid, NULL, loop_main, w);
+        if (e2) {
+            rc = pb_err_set(err, -e2, "cannot create loop thread %u of %u", k, n);
+            break;
+        }
+    }
+    pb_gate_wait_arrivals(&e.gate, started, 0);
+    if (rc == 0 && atomic_load(&e.setup_failed)) {
+        if (err)
+            *err = e.err;
+        rc = -EINVAL;
+    }
+    if (rc == 0)
+        stats->start_ns = pb_now_ns();
+    pb_gate_open(&e.gate, rc == 0);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(e.workers[i].tid, NULL);
+    stats->end_ns = stats->start_ns;
+    for (unsigned i = 0; i < n; i++)
+        if (spec->records[i].last_finish_ns > stats->end_ns)
+            stats->end_ns = spec->records[i].last_finish_ns;
+    for (unsigned i = 0; i < n; i++)
+        stats->submitted += e.workers[i].created;
+    stats->stopped = pb_stop_requested();
+    free(e.workers);
+    return rc;
+}
