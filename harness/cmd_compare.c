@@ -173,7 +173,8 @@ static int print_json(const struct pb_compare *c)
 
     if (rc < 0)
         return rc;
-    if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 || fputc('\n', stdout) == EOF)
+    if (json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 ||
+        fputc('\n', stdout) == EOF)
         rc = -EIO;
     json_decref(o);
     return rc;

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "harness/console.h"
 #include "harness/driver.h"
+#include "harness/http_probe.h"
 #include "harness/registry.h"
 #include "harness/result.h"
 #include "harness/suite.h"
@@ -22,6 +24,8 @@
 #define DEFAULT_WARMUP      1
 #define DEFAULT_QUEUE_DEPTH 1024
 #define MAX_LIST            64
+#define FD_RESERVE          64   /* descriptors besides connections: files, loops, pipes */
+#define PROBE_TIMEOUT_MS    5000 /* how long a --url server may take to accept a connection */
 
 static volatile sig_atomic_t got_signal;
 
@@ -65,8 +69,8 @@ static int parse_uint(const char *opt, const char *text, unsigned min, unsigned 
 {
     int64_t v;
     if (pb_parse_int(text, &v) < 0 || v < min || v > 1000000000)
-        return pb_err_set(err, -EINVAL, "%s: '%s' is not a whole number of at least %u", opt,
-                          text, min);
+        return pb_err_set(err, -EINVAL, "%s: '%s' is not a whole number of at least %u", opt, text,
+                          min);
     *out = (unsigned)v;
     return 0;
 }
@@ -77,8 +81,7 @@ static int parse_max_errors(const char *text, struct pb_plan *plan, struct pb_er
     double v = strtod(text, &end);
     plan->max_errors_is_pct = *end == '%';
     if (end == text || v < 0 || (*end && strcmp(end, "%")) || (plan->max_errors_is_pct && v > 100))
-        return pb_err_set(err, -EINVAL, "--max-errors: '%s' is not a count or a percentage",
-                          text);
+        return pb_err_set(err, -EINVAL, "--max-errors: '%s' is not a count or a percentage", text);
     plan->max_errors = v;
     return 0;
 }
@@ -131,10 +134,11 @@ static int apply_params(struct pb_case_spec *c, char **params, size_t n, const c
  * one repetition at a time). */
 static int load_suite(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
 {
-    if (o->nrunners || o->workload || o->nconcurrency || o->nparams || o->url ||
-        o->tasks_given || o->duration_given)
-        return pb_err_set(err, -EINVAL, "--suite describes the matrix: drop -r, -w, -c, -n, "
-                                        "--duration, -p and --url");
+    if (o->nrunners || o->workload || o->nconcurrency || o->nparams || o->url || o->tasks_given ||
+        o->duration_given)
+        return pb_err_set(err, -EINVAL,
+                          "--suite describes the matrix: drop -r, -w, -c, -n, "
+                          "--duration, -p and --url");
     int rc = pb_suite_load(plan->suite, plan, err);
     for (size_t i = 0; rc == 0 && i < plan->count; i++) {
         if (o->repeat_given)
@@ -170,8 +174,9 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     size_t nlevels = o->nconcurrency;
     for (size_t i = 0; i < nlevels; i++)
         if ((rc = parse_uint("-c", o->concurrency[i], 1, &levels[i], err)) < 0)
-            return pb_err_set(err, rc, "-c: concurrency must be a whole number of at least 1, "
-                                       "got '%s'",
+            return pb_err_set(err, rc,
+                              "-c: concurrency must be a whole number of at least 1, "
+                              "got '%s'",
                               o->concurrency[i]);
     if (!nlevels)
         levels[nlevels++] = 1;
@@ -278,13 +283,12 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             o->workload = optarg;
             break;
         case 'c':
-            o->nconcurrency += split(optarg, o->concurrency + o->nconcurrency,
-                                     MAX_LIST - o->nconcurrency);
+            o->nconcurrency +=
+                split(optarg, o->concurrency + o->nconcurrency, MAX_LIST - o->nconcurrency);
             break;
         case 'n':
             if (pb_parse_int(optarg, &v) < 0 || v < 1)
-                rc = pb_err_set(err, -EINVAL, "-n: '%s' is not a task count of at least 1",
-                                optarg);
+                rc = pb_err_set(err, -EINVAL, "-n: '%s' is not a task count of at least 1", optarg);
             b->tasks = (uint64_t)v;
             o->tasks_given = 1;
             break;
@@ -316,8 +320,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             else if (strcmp(optarg, "poisson") == 0)
                 b->arrivals = PB_ARRIVALS_POISSON;
             else
-                rc = pb_err_set(err, -EINVAL, "--arrivals: '%s' is not uniform or poisson",
-                                optarg);
+                rc = pb_err_set(err, -EINVAL, "--arrivals: '%s' is not uniform or poisson", optarg);
             break;
         case OPT_PIN:
             rc = pb_pin_parse(optarg, &b->pin, err);
@@ -377,6 +380,36 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
     return rc;
 }
 
+/* Sockets the case keeps open at once: one per task in progress (every task for a gather), at
+ * most io.http's max_connections on an event loop. */
+static uint64_t planned_connections(const struct pb_case_spec *c)
+{
+    if (!(c->workload->flags & PB_WL_HTTP))
+        return 0;
+    uint64_t n = c->concurrency ? c->concurrency
+                 : c->tasks     ? c->tasks
+                                : (uint64_t)(c->rate * (double)c->duration_ns / 1e9) + 1;
+    uint64_t pool = (uint64_t)pb_param_int(&c->params, "max_connections");
+    return (c->runner->flags & PB_RUNNER_LOOPS) && n > pool ? pool : n;
+}
+
+/* An HTTP case needs descriptors for its connections and a server that accepts them. */
+static int check_http(const struct pb_case_spec *c, struct pb_err *err)
+{
+    struct rlimit rl;
+    uint64_t need = planned_connections(c) + FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+        return pb_err_set(err, -EMFILE,
+                          "%s needs about %llu open files at once, but the limit is %llu "
+                          "(raise ulimit -n, or lower -c or -n)",
+                          c->workload->name, (unsigned long long)need,
+                          (unsigned long long)rl.rlim_cur);
+    const char *url = pb_param_str(&c->params, "url");
+    if (url[0] && pb_http_probe(url, PROBE_TIMEOUT_MS, err) < 0)
+        return -EHOSTUNREACH;
+    return 0;
+}
+
 int pb_plan_check(const struct pb_plan *plan, const struct pb_topo *topo, struct pb_err *err)
 {
     for (size_t i = 0; i < plan->count; i++) {
@@ -386,11 +419,16 @@ int pb_plan_check(const struct pb_plan *plan, const struct pb_topo *topo, struct
         pb_pin_plan_destroy(pins);
         if (rc < 0)
             return rc;
+        if ((rc = check_http(c, err)) < 0)
+            return rc;
+        /* An HTTP workload without a URL will get the embedded target's: check with a stand-in. */
         struct pb_workload_env env = {.params = &c->params,
                                       .concurrency = c->concurrency,
                                       .workers = pb_case_workers(c),
                                       .tasks = c->tasks,
-                                      .timeout_ns = c->timeout_ns};
+                                      .timeout_ns = c->timeout_ns,
+                                      .url = c->workload->flags & PB_WL_HTTP ? "http://127.0.0.1/"
+                                                                             : NULL};
         void *shared = NULL;
         rc = pb_workload_prepare(c->workload, &env, &shared, err);
         pb_workload_release(c->workload, shared);
@@ -451,9 +489,11 @@ int pb_cmd_run(int argc, char **argv)
     }
     if (!plan.output[0])
         pb_result_default_path(plan.output, sizeof(plan.output), "results/runs");
-    if ((rc = pb_plan_check(&plan, topo, &err)) < 0 ||
-        (rc = check_output(plan.output, &err)) < 0)
+    if ((rc = pb_plan_check(&plan, topo, &err)) < 0 || (rc = check_output(plan.output, &err)) < 0) {
+        if (rc == -EHOSTUNREACH || rc == -EMFILE)
+            code = PB_EXIT_ENV;
         goto fail;
+    }
 
     pb_console_init(plan.quiet);
     install_signals();

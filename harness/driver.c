@@ -14,6 +14,7 @@
 #include "harness/result.h"
 #include "harness/shm.h"
 #include "harness/stats.h"
+#include "workloads/http_target.h"
 
 /* Below this, a repetition's wall time is mostly clock, scheduling and start-up noise. */
 #define SHORT_REPETITION_S 0.01
@@ -36,16 +37,17 @@ static double tv_s(struct timeval a, struct timeval b)
     return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
 }
 
-#define DELTA(field) \
-    ((b->self.field - a->self.field) + (b->children.field - a->children.field))
+#define DELTA(field) ((b->self.field - a->self.field) + (b->children.field - a->children.field))
 
 static json_t *usage_json(const struct usage *a, const struct usage *b, json_t *rep)
 {
     json_t *cpu = json_object();
-    json_object_set_new(cpu, "user_s", json_real(tv_s(a->self.ru_utime, b->self.ru_utime) +
-                                                 tv_s(a->children.ru_utime, b->children.ru_utime)));
-    json_object_set_new(cpu, "sys_s", json_real(tv_s(a->self.ru_stime, b->self.ru_stime) +
-                                                tv_s(a->children.ru_stime, b->children.ru_stime)));
+    json_object_set_new(cpu, "user_s",
+                        json_real(tv_s(a->self.ru_utime, b->self.ru_utime) +
+                                  tv_s(a->children.ru_utime, b->children.ru_utime)));
+    json_object_set_new(cpu, "sys_s",
+                        json_real(tv_s(a->self.ru_stime, b->self.ru_stime) +
+                                  tv_s(a->children.ru_stime, b->children.ru_stime)));
     json_object_set_new(rep, "cpu", cpu);
     json_t *cs = json_object();
     json_object_set_new(cs, "voluntary", json_integer(DELTA(ru_nvcsw)));
@@ -124,7 +126,42 @@ struct case_run {
     size_t records_size;
     struct pb_hist *latency, *service; /* one repetition, merged */
     struct pb_hist *case_latency;      /* every kept repetition, merged */
+    struct pb_target *target;          /* the embedded HTTP target, when the case uses it */
+    int target_pu;
 };
+
+/* The target's CPU time so far, from /proc (it is not reaped until the case ends). */
+static void target_cpu(const struct pb_target *t, double *user_s, double *sys_s)
+{
+    char path[64], buf[1024];
+    *user_s = *sys_s = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", pb_target_pid(t));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long ut, st;
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) {
+        double hz = (double)sysconf(_SC_CLK_TCK);
+        *user_s = (double)ut / hz;
+        *sys_s = (double)st / hz;
+    }
+}
+
+static json_t *target_json(const struct case_run *cr, double u0, double s0)
+{
+    double u1, s1;
+    target_cpu(cr->target, &u1, &s1);
+    json_t *o = json_object();
+    json_object_set_new(o, "url", json_string(pb_target_url(cr->target)));
+    json_object_set_new(o, "pu", cr->target_pu >= 0 ? json_integer(cr->target_pu) : json_null());
+    json_object_set_new(o, "user_s", json_real(u1 - u0));
+    json_object_set_new(o, "sys_s", json_real(s1 - s0));
+    return o;
+}
 
 /* Runs one repetition; appends its JSON to reps unless it is a warm-up. */
 static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct pb_outcome *out,
@@ -157,6 +194,9 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
     };
     struct pb_run_stats stats = {0};
     struct usage u0, u1;
+    double target_u0 = 0, target_s0 = 0;
+    if (cr->target)
+        target_cpu(cr->target, &target_u0, &target_s0);
     peak_rss_reset();
     usage_read(&u0);
     rc = c->runner->run(&rs, &stats, err);
@@ -181,10 +221,9 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
         ended += status[s];
     uint64_t failed = ended - status[PB_OK];
     struct pb_err check_err = {""};
-    int check = pb_workload_verify(c->workload, shared, &cr->env, status[PB_OK],
-                                   status[PB_FAIL_CRASH] + status[PB_FAIL_TIMEOUT] +
-                                       status[PB_FAIL_OTHER],
-                                   &check_err);
+    int check = pb_workload_verify(
+        c->workload, shared, &cr->env, status[PB_OK],
+        status[PB_FAIL_CRASH] + status[PB_FAIL_TIMEOUT] + status[PB_FAIL_OTHER], &check_err);
     json_t *report = pb_workload_report(c->workload, shared, &cr->env);
     pb_workload_release(c->workload, shared);
     if (stats.stopped)
@@ -194,8 +233,7 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
         return 0;
     }
 
-    double wall = stats.end_ns > stats.start_ns ? (double)(stats.end_ns - stats.start_ns) / 1e9
-                                                : 0;
+    double wall = stats.end_ns > stats.start_ns ? (double)(stats.end_ns - stats.start_ns) / 1e9 : 0;
     json_t *rep = json_object();
     json_object_set_new(rep, "complete", json_boolean(!stats.stopped));
     json_object_set_new(rep, "wall_s", json_real(wall));
@@ -225,6 +263,8 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
     json_object_set_new(rep, "check", jcheck);
     if (report)
         json_object_set_new(rep, "workload", report);
+    if (cr->target)
+        json_object_set_new(rep, "target", target_json(cr, target_u0, target_s0));
     json_array_append_new(reps, rep);
 
     pb_hist_merge(cr->case_latency, cr->latency);
@@ -272,8 +312,8 @@ static void check_stability(json_t *jcase, json_t *doc, const char *label)
         size_t *idx = calloc(n, sizeof(size_t));
         size_t i, k;
         json_t *rep;
-        json_array_foreach(reps, i, rep) x[i] = json_number_value(
-            json_object_get(rep, "throughput_per_s"));
+        json_array_foreach(reps, i, rep) x[i] =
+            json_number_value(json_object_get(rep, "throughput_per_s"));
         size_t m = x && idx ? pb_outliers(x, n, OUTLIER_MADS, idx) : 0;
         if (m) {
             char list[256] = "";
@@ -281,8 +321,8 @@ static void check_stability(json_t *jcase, json_t *doc, const char *label)
             for (k = 0; k < m && len < sizeof(list); k++)
                 len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%zu", k ? ", " : "",
                                         idx[k] + 1);
-            warn(jcase, doc, label, "outlier repetition(s) %s: throughput beyond %.1f MADs",
-                 list, OUTLIER_MADS);
+            warn(jcase, doc, label, "outlier repetition(s) %s: throughput beyond %.1f MADs", list,
+                 OUTLIER_MADS);
         }
         free(x);
         free(idx);
@@ -291,6 +331,7 @@ static void check_stability(json_t *jcase, json_t *doc, const char *label)
 
 static void case_run_free(struct case_run *cr)
 {
+    pb_target_destroy(cr->target);
     pb_pin_plan_destroy(cr->pins);
     pb_shm_free(cr->records, cr->records_size);
     free(cr->latency);
@@ -302,7 +343,7 @@ static int run_case(const struct pb_plan *plan, const struct pb_case_spec *c,
                     const struct pb_topo *topo, json_t *doc, struct pb_outcome *out,
                     struct pb_err *err)
 {
-    struct case_run cr = {.plan = plan, .spec = c, .workers = pb_case_workers(c)};
+    struct case_run cr = {.plan = plan, .spec = c, .workers = pb_case_workers(c), .target_pu = -1};
     char label[256];
     pb_case_label(c, label, sizeof(label));
     int rc = pb_pin_plan_make(topo, &c->pin, cr.workers, &cr.pins, err);
@@ -314,17 +355,24 @@ static int run_case(const struct pb_plan *plan, const struct pb_case_spec *c,
     cr.service = malloc(sizeof(struct pb_hist));
     cr.case_latency = malloc(sizeof(struct pb_hist));
     if (!cr.records || !cr.latency || !cr.service || !cr.case_latency) {
-        rc = pb_err_set(err, -ENOMEM, "%s: out of memory for %u worker records", label,
-                        cr.workers);
+        rc = pb_err_set(err, -ENOMEM, "%s: out of memory for %u worker records", label, cr.workers);
         goto out;
     }
     pb_hist_reset(cr.case_latency);
+    /* io.http without a URL: the embedded target, on a PU no worker uses when there is one. */
+    if ((c->workload->flags & PB_WL_HTTP) && !pb_param_str(&c->params, "url")[0]) {
+        cr.target_pu = pb_pin_plan_spare_pu(topo, cr.pins);
+        rc = pb_target_spawn("/proc/self/exe", cr.target_pu, &cr.target, err);
+        if (rc < 0)
+            goto out;
+    }
     cr.env = (struct pb_workload_env){
         .params = &c->params,
         .concurrency = c->concurrency,
         .workers = cr.workers,
         .tasks = c->tasks,
         .timeout_ns = c->timeout_ns,
+        .url = cr.target ? pb_target_url(cr.target) : NULL,
     };
 
     json_t *jcase = pb_result_case_new(c, cr.pins);
@@ -344,9 +392,9 @@ static int run_case(const struct pb_plan *plan, const struct pb_case_spec *c,
     }
     pb_console_progress_done();
     json_object_set_new(jcase, "warmups", json_integer(warmups));
-    json_object_set_new(jcase, "complete",
-                        json_boolean(rc == 0 && json_array_size(reps) == c->repeat &&
-                                     !out->stopped));
+    json_object_set_new(
+        jcase, "complete",
+        json_boolean(rc == 0 && json_array_size(reps) == c->repeat && !out->stopped));
     pb_result_case_summarize(jcase, cr.case_latency);
     check_stability(jcase, doc, label);
 out:

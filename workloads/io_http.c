@@ -32,6 +32,13 @@ struct http_conf {
 
 struct http_worker;
 
+/* A task's scratch: its transfer, or its place in the queue for a connection. */
+struct http_task {
+    struct http_conn *conn; /* NULL while waiting */
+    struct http_task *next_wait;
+    struct pb_async_task *t;
+};
+
 /* An easy handle and the state of the transfer it carries. */
 struct http_conn {
     CURL *easy;
@@ -66,6 +73,11 @@ struct http_worker {
     struct http_poll **polls; /* by socket number */
     size_t npolls;
     unsigned closing; /* handles closed in fini whose callbacks have not run yet */
+
+    /* At most `limit` transfers go to libcurl at once; the rest wait here, in order, for a
+     * connection (libcurl's own queue of pending transfers grows quadratically in cost). */
+    uint64_t active, limit;
+    struct http_task *wait_head, *wait_tail;
 };
 
 static const struct pb_param_def http_params[] = {
@@ -73,6 +85,9 @@ static const struct pb_param_def http_params[] = {
      "URL to GET (default: the embedded target, or --url); used as given"},
     {"delay_ms", PB_PARAM_INT, "0", 0, 3600000, "embedded target: ms it waits before answering"},
     {"size", PB_PARAM_INT, "1024", 0, 1073741824.0, "embedded target: body bytes it answers"},
+    {"max_connections", PB_PARAM_INT, "256", 1, 1000000,
+     "event loops: connections kept at most, over all loops (aiohttp's connector limit); "
+     "tasks beyond wait inside libcurl for one"},
 };
 
 static int http_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
@@ -256,6 +271,8 @@ static enum pb_status http_run(void *wstate, uint64_t index, uint64_t *bytes)
 
 /* Reports every transfer libcurl has finished. done may start the next task at once, which
  * adds a handle: allowed here, outside libcurl's callbacks. */
+static void pump(struct http_worker *w);
+
 static void drain(struct http_worker *w)
 {
     CURLMsg *m;
@@ -270,9 +287,12 @@ static void drain(struct http_worker *w)
         struct http_conn *c = (struct http_conn *)(void *)priv;
         enum pb_status st = http_status(c, rc);
         struct pb_async_task *t = c->t;
+        uint64_t bytes = c->bytes;
         curl_multi_remove_handle(w->multi, easy);
         conn_put(w, c);
-        t->done(t, st, c->bytes);
+        w->active--;
+        pump(w);
+        t->done(t, st, bytes);
     }
 }
 
@@ -426,11 +446,18 @@ static int http_worker_init(void *shared, const struct pb_workload_env *env,
     if (!w->blocking)
         goto out;
     if (w->loop) {
-        /* Tasks in flight on this loop at most, as far as the runner tells. */
-        uint64_t per = (env->concurrency + (env->workers ? env->workers : 1) - 1) /
-                       (env->workers ? env->workers : 1);
+        /* Tasks in flight on this loop at most (all of its tasks for a gather), and the share
+         * of the connection limit this loop may open. */
+        uint64_t loops = env->workers ? env->workers : 1;
+        uint64_t limit =
+            ((uint64_t)pb_param_int(env->params, "max_connections") + loops - 1) / loops;
+        uint64_t per = env->concurrency ? env->concurrency : env->tasks ? env->tasks : limit;
+        per = (per + loops - 1) / loops;
         if (env->tasks && per > env->tasks)
             per = env->tasks;
+        if (per > limit)
+            per = limit;
+        w->limit = limit;
         w->multi = curl_multi_init();
         if (!w->multi)
             goto out;
@@ -439,6 +466,7 @@ static int http_worker_init(void *shared, const struct pb_workload_env *env,
         curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
         curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
         curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+        curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)limit);
         /* Keep a connection for every task in flight, so none is closed between tasks. */
         curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)(per < 65536 ? per + 1 : 65536));
         uv_timer_init(w->loop, &w->timer);
@@ -459,31 +487,76 @@ out:
     return rc;
 }
 
-static int http_start(void *wstate, struct pb_async_task *t)
+static int launch(struct http_worker *w, struct http_task *ht)
 {
-    struct http_worker *w = wstate;
     struct http_conn *c = conn_get(w);
     if (!c)
         return -ENOMEM;
-    c->t = t;
+    c->t = ht->t;
     c->bytes = 0;
     c->bad = 0;
-    *(struct http_conn **)pb_async_task_data(t) = c;
     if (curl_multi_add_handle(w->multi, c->easy) != CURLM_OK) {
         conn_put(w, c);
         return -EIO;
     }
+    ht->conn = c;
+    w->active++;
+    return 0;
+}
+
+/* Hands waiting tasks to libcurl while connections are free. */
+static void pump(struct http_worker *w)
+{
+    while (w->active < w->limit && w->wait_head) {
+        struct http_task *ht = w->wait_head;
+        w->wait_head = ht->next_wait;
+        if (!w->wait_head)
+            w->wait_tail = NULL;
+        if (launch(w, ht) < 0)
+            ht->t->done(ht->t, PB_FAIL_OTHER, 0);
+    }
+}
+
+static int http_start(void *wstate, struct pb_async_task *t)
+{
+    struct http_worker *w = wstate;
+    struct http_task *ht = pb_async_task_data(t);
+    *ht = (struct http_task){.t = t};
+    if (w->active < w->limit && !w->wait_head)
+        return launch(w, ht);
+    if (w->wait_tail)
+        w->wait_tail->next_wait = ht;
+    else
+        w->wait_head = ht;
+    w->wait_tail = ht;
     return 0;
 }
 
 static void http_cancel(void *wstate, struct pb_async_task *t)
 {
     struct http_worker *w = wstate;
-    struct http_conn *c = *(struct http_conn **)pb_async_task_data(t);
+    struct http_task *ht = pb_async_task_data(t);
+    if (!ht->conn) { /* still waiting: the oldest are at the front */
+        struct http_task **pp = &w->wait_head, *prev = NULL;
+        while (*pp && *pp != ht) {
+            prev = *pp;
+            pp = &(*pp)->next_wait;
+        }
+        if (*pp) {
+            *pp = ht->next_wait;
+            if (w->wait_tail == ht)
+                w->wait_tail = prev;
+        }
+        t->done(t, PB_FAIL_TIMEOUT, 0);
+        return;
+    }
+    struct http_conn *c = ht->conn;
     uint64_t bytes = c->bytes;
     /* libcurl closes the connection of a transfer removed half way. */
     curl_multi_remove_handle(w->multi, c->easy);
     conn_put(w, c);
+    w->active--;
+    pump(w);
     t->done(t, PB_FAIL_TIMEOUT, bytes);
 }
 
@@ -520,7 +593,7 @@ const struct pb_workload_ops pb_workload_io_http = {
     .worker_init = http_worker_init,
     .worker_fini = http_worker_fini,
     .run = http_run,
-    .task_size = sizeof(struct http_conn *),
+    .task_size = sizeof(struct http_task),
     .start = http_start,
     .cancel = http_cancel,
 };

@@ -1,0 +1,19 @@
+# Chart 6: a trend over a series of result documents (x = commit and date, oldest first): the
+# best throughput each runner reached on one workload, with its confidence interval.
+# Set by scripts/plot: gpdir, fmt, out, data (rows index, median, ci_low, ci_high, label),
+# runners, ndocs, chart_title.
+width = 1000
+height = 480
+load gpdir.'/style.gp'
+
+set title chart_title
+set xlabel 'result document (commit, date)'
+set ylabel 'peak throughput (tasks/s)'
+set xrange [-0.5 : ndocs - 0.5]
+set yrange [0:*]
+set format y '%.1s%c'
+set xtics rotate by 30 right font ',9'
+set bmargin 7
+file(r) = data.'.'.r.'.tsv'
+plot for [r in runners] file(r) using 1:2:3:4:xtic(5) with yerrorlines ls runner_ls(r) \
+         title runner_title(r)
