@@ -180,7 +180,13 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
                               o->concurrency[i]);
     if (!nlevels)
         levels[nlevels++] = 1;
+    /* A lone -c is for the runners that take it; it is an error only when none does. */
     int sweep = nlevels > 1;
+    for (size_t r = 0; r < o->nrunners; r++) {
+        const struct pb_runner_ops *ops = pb_runner_find(o->runners[r]);
+        if (ops && !(ops->flags & (PB_RUNNER_SINGLE | PB_RUNNER_GATHER)))
+            sweep = 1;
+    }
 
     for (size_t r = 0; r < o->nrunners; r++) {
         c.runner = pb_runner_find(o->runners[r]);
@@ -396,6 +402,8 @@ static uint64_t planned_connections(const struct pb_case_spec *c)
 /* An HTTP case needs descriptors for its connections and a server that accepts them. */
 static int check_http(const struct pb_case_spec *c, struct pb_err *err)
 {
+    if (!(c->workload->flags & PB_WL_HTTP))
+        return 0;
     struct rlimit rl;
     uint64_t need = planned_connections(c) + FD_RESERVE;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)

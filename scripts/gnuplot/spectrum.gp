@@ -11,7 +11,7 @@ set ylabel 'latency ('.unit.'; log scale)'
 set logscale y 10
 set format y '%g'
 set xrange [0 : xmax + 0.15]
-set xtics ('min' 0, '50%' log10(2), '90%' 1, '99%' 2, '99.9%' 3, '99.99%' 4, '99.999%' 5)
+set xtics ('50%%' log10(2), '90%%' 1, '99%%' 2, '99.9%%' 3, '99.99%%' 4, '99.999%%' 5)
 set mxtics 1
 file(r) = data.'.'.r.'.tsv'
 plot for [r in runners] file(r) using 1:2 with linespoints ls runner_ls(r) ps 0.7 \

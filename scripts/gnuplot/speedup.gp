@@ -14,7 +14,7 @@ set xlabel 'workers c (log scale)'
 set tmargin at screen 0.86
 set bmargin at screen 0.13
 set arrow 1 from pus, graph 0 to pus, graph 1 nohead ls 21
-set label 1 sprintf('%d PUs', pus) at pus, graph 0.96 offset 0.5,0 font ',10' tc rgb '#777777'
+set label 1 sprintf('%d PUs', pus) at pus, graph 0.04 offset 0.5,0 font ',10' tc rgb '#777777'
 
 set title 'speed-up (serial = 1)'
 set ylabel 'speed-up (x; log scale)'
@@ -31,6 +31,7 @@ set title 'parallel efficiency'
 set ylabel 'efficiency (speed-up / workers)'
 unset logscale y
 set yrange [0:*]
+set offsets 0, 0, 0.1, 0
 set format y '%.1f'
 set lmargin at screen 0.49
 set rmargin at screen 0.81
