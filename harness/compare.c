@@ -172,10 +172,13 @@ static void decide(struct pb_compare *c, struct pb_comparison *row)
         return;
     }
     /* Holm multiplies the smallest p of the family by its size, so with fewer samples than
-     * this no comparison could ever be called: say so instead of "~". */
-    if (pb_mwu_min_p(row->n_base, row->n_new) * family >= alpha) {
+     * this no comparison could ever be called: say so instead of "~". Tied values (latency
+     * percentiles are histogram buckets) are tested with the normal approximation, whose
+     * smallest p is larger than the exact test's: they need more samples. */
+    if (row->test.min_p * family >= alpha) {
         row->verdict = PB_VERDICT_TOO_FEW;
-        row->need = pb_mwu_need(alpha / family);
+        row->need = row->test.method == PB_MWU_EXACT ? pb_mwu_need(alpha / family)
+                                                     : pb_mwu_need_asymptotic(alpha / family);
         return;
     }
     row->verdict = PB_VERDICT_SAME;
@@ -498,7 +501,8 @@ int pb_compare_print_text(const struct pb_compare *c, FILE *out)
 {
     enum { NCOL = 8 };
     char line[1024], ci_head[32];
-    const char *heads[NCOL] = {"case", "metric", "base", "new", "change", ci_head, "p", "verdict"};
+    const char *heads[NCOL] = {"case",   "metric", "base",     "new",
+                               "change", ci_head,  "p (Holm)", "verdict"};
     const int right[NCOL] = {0, 0, 1, 1, 1, 0, 1, 0};
     int w[NCOL];
     struct cells s;
@@ -622,7 +626,7 @@ int pb_compare_print_md(const struct pb_compare *c, FILE *out)
     }
     if (c->warnings.n)
         fputc('\n', out);
-    fprintf(out, "| case | metric | base | new | change | %g%% CI | p | verdict |\n",
+    fprintf(out, "| case | metric | base | new | change | %g%% CI | p (Holm) | verdict |\n",
             ci_percent(c));
     fputs("|:--|:--|--:|--:|--:|:--|--:|:--|\n", out);
     for (size_t i = 0; i < c->nrows; i++) {

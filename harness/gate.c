@@ -31,13 +31,13 @@ int pb_gate_arrive(struct pb_gate *g, int ok)
 
 int pb_gate_wait_arrivals(struct pb_gate *g, uint32_t n, uint64_t timeout_ns)
 {
-    uint64_t deadline = pb_now_ns() + timeout_ns;
+    uint64_t deadline = timeout_ns ? pb_now_ns() + timeout_ns : 0;
     uint32_t seen;
     while ((seen = atomic_load(&g->arrived)) < n) {
         uint64_t now = pb_now_ns();
-        if (now >= deadline)
+        if (deadline && now >= deadline)
             return -ETIMEDOUT;
-        pb_futex_wait(&g->arrived, seen, deadline - now);
+        pb_futex_wait(&g->arrived, seen, deadline ? deadline - now : 0);
     }
     return 0;
 }

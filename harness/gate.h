@@ -16,7 +16,7 @@ void pb_gate_init(struct pb_gate *g);
 /* Worker side: announce readiness (or failure) and, when ready, wait for the gate to open.
  * Returns 0 once open, -ECANCELED when the gate was opened for no one (abort). */
 int pb_gate_arrive(struct pb_gate *g, int ok);
-/* Driver side: waits up to timeout_ns for n arrivals. 0, or -ETIMEDOUT. */
+/* Driver side: waits up to timeout_ns (0: no limit) for n arrivals. 0, or -ETIMEDOUT. */
 int pb_gate_wait_arrivals(struct pb_gate *g, uint32_t n, uint64_t timeout_ns);
 /* Opens the gate (go = 1) or tells waiting workers to leave (go = 0). */
 void pb_gate_open(struct pb_gate *g, int go);

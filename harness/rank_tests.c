@@ -162,6 +162,31 @@ double pb_mwu_min_p(size_t m, size_t n)
     return p > 1.0 ? 1.0 : p;
 }
 
+/* Two-sided p of the normal approximation for U at its most extreme (u = mn), with the tie
+ * term of the pooled sample. */
+static double asymptotic_p(double mn, double n, double tie_term, double u)
+{
+    double var = n > 1 ? mn / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0))) : 0.0;
+    double num = u - mn / 2.0 - 0.5; /* continuity: always toward the centre */
+    double p;
+
+    if (var <= 0.0)
+        p = num >= 0.0 ? 0.0 : 2.0;
+    else
+        p = 2.0 * normal_sf(num / sqrt(var));
+    return p > 1.0 ? 1.0 : p < 0.0 ? 0.0 : p;
+}
+
+size_t pb_mwu_need_asymptotic(double alpha)
+{
+    for (size_t n = 1; n <= 100000; n++) {
+        double mn = (double)n * (double)n;
+        if (asymptotic_p(mn, 2.0 * (double)n, 0.0, mn) < alpha)
+            return n;
+    }
+    return 0;
+}
+
 size_t pb_mwu_need(double alpha)
 {
     for (size_t n = 1; n <= 100000; n++)
@@ -233,19 +258,13 @@ int pb_mwu_test(const double *x, size_t nx, const double *y, size_t ny, enum pb_
     if (method == PB_MWU_EXACT) {
         /* P(U >= u) = P(U <= mn - u) by symmetry; the mass at u is included. */
         p = 2.0 * pb_mwu_cdf(mn - u, nx, ny);
+        if (p > 1.0)
+            p = 1.0;
+        out->min_p = pb_mwu_min_p(nx, ny);
     } else {
-        double dn = (double)n;
-        double var = n > 1 ? mn / 12.0 * ((dn + 1.0) - tie_term / (dn * (dn - 1.0))) : 0.0;
-        double num = u - mn / 2.0 - 0.5; /* continuity: always toward the centre */
-        if (var <= 0.0)
-            p = num >= 0.0 ? 0.0 : 2.0;
-        else
-            p = 2.0 * normal_sf(num / sqrt(var));
+        p = asymptotic_p(mn, (double)n, tie_term, u);
+        out->min_p = asymptotic_p(mn, (double)n, tie_term, mn);
     }
-    if (p > 1.0)
-        p = 1.0;
-    if (p < 0.0)
-        p = 0.0;
     out->u1 = u1;
     out->p = p;
     out->method = method;

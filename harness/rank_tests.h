@@ -21,7 +21,9 @@ struct pb_mwu {
     double u1; /* U of the first sample: pairs (x_i, y_j) with x_i > y_j, ties counting 1/2 */
     double p;  /* two-sided */
     enum pb_mwu_method method;
-    int ties; /* whether any value occurs more than once in the two samples together */
+    int ties;     /* whether any value occurs more than once in the two samples together */
+    double min_p; /* the smallest p this method could give for these sizes (and, for the
+                   * normal approximation, these ties): complete separation */
 };
 
 /* Two-sided Mann-Whitney U test of x[0..nx) against y[0..ny), with SciPy 1.10's semantics
@@ -44,6 +46,9 @@ double pb_mwu_min_p(size_t m, size_t n);
 /* The smallest number of values per side for which pb_mwu_min_p(N, N) < alpha; 0 when alpha is
  * out of reach for any N this function tries (alpha <= 0). */
 size_t pb_mwu_need(double alpha);
+/* The same for the normal approximation without ties (what samples with ties are tested with):
+ * the smallest N for which complete separation of N against N gives p < alpha. */
+size_t pb_mwu_need_asymptotic(double alpha);
 
 struct pb_hl {
     double estimate; /* median of the pairwise differences y_j - x_i */

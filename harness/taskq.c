@@ -2,6 +2,7 @@
 #include "harness/taskq.h"
 
 #include <errno.h>
+#include <sched.h>
 
 #include "harness/clock.h"
 #include "harness/futex.h"
@@ -41,6 +42,53 @@ void pb_taskq_init(struct pb_taskq *q, unsigned depth)
     atomic_store(&q->consumers_waiting, 0);
     atomic_store(&q->producer_waiting, 0);
     atomic_store(&q->state, Q_OPEN);
+    atomic_store(&q->next_claim, 0);
+    q->claiming = 0;
+}
+
+void pb_taskq_start_closed(struct pb_taskq *q, uint64_t tasks, uint64_t start_ns,
+                           uint64_t deadline_ns)
+{
+    q->claiming = 1;
+    q->claim_limit = tasks ? tasks : UINT64_MAX;
+    q->claim_start_ns = start_ns;
+    q->claim_deadline_ns = tasks ? 0 : deadline_ns;
+}
+
+int pb_taskq_drained(const struct pb_taskq *q)
+{
+    if (!q->claiming)
+        return pb_taskq_length(q) == 0 && atomic_load(&q->state) != Q_OPEN;
+    return atomic_load(&q->next_claim) >= q->claim_limit ||
+           (q->claim_deadline_ns && pb_now_ns() >= q->claim_deadline_ns);
+}
+
+/* Closed loop: claims the next task; its creation time is when task i - capacity left, which
+ * that task's claimer wrote into the same cell. */
+static int claim(struct pb_taskq *q, struct pb_task_item *out)
+{
+    if (atomic_load_explicit(&q->state, memory_order_acquire) == Q_ABORTED)
+        return -ECANCELED;
+    if (q->claim_deadline_ns && pb_now_ns() >= q->claim_deadline_ns)
+        return -EPIPE;
+    uint64_t i = atomic_fetch_add_explicit(&q->next_claim, 1, memory_order_relaxed);
+    if (i >= q->claim_limit)
+        return -EPIPE;
+    uint64_t cap = q->mask + 1;
+    struct pb_taskq_cell *c = &q->cells[i & q->mask];
+    uint64_t created = q->claim_start_ns;
+    if (i >= cap) {
+        /* The claimer of i - cap stores right after its own claim; wait out that moment. */
+        for (unsigned spin = 0; atomic_load_explicit(&c->seq, memory_order_acquire) != i - cap + 1;
+             spin++)
+            if (spin > SPIN_BEFORE_SLEEP)
+                sched_yield();
+        created = c->item.created_ns;
+    }
+    c->item.created_ns = pb_now_ns();
+    atomic_store_explicit(&c->seq, i + 1, memory_order_release);
+    *out = (struct pb_task_item){.index = i, .created_ns = created};
+    return 0;
 }
 
 unsigned pb_taskq_capacity(const struct pb_taskq *q)
@@ -67,8 +115,7 @@ static int try_push(struct pb_taskq *q, const struct pb_task_item *item)
         uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         int64_t dif = (int64_t)(seq - pos);
         if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1,
-                                                      memory_order_relaxed,
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 c->item = *item;
                 if (!c->item.created_ns)
@@ -92,8 +139,7 @@ static int try_pop(struct pb_taskq *q, struct pb_task_item *out)
         uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         int64_t dif = (int64_t)(seq - (pos + 1));
         if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1,
-                                                      memory_order_relaxed,
+            if (atomic_compare_exchange_weak_explicit(&q->tail, &pos, pos + 1, memory_order_relaxed,
                                                       memory_order_relaxed)) {
                 *out = c->item;
                 atomic_store_explicit(&c->seq, pos + q->mask + 1, memory_order_release);
@@ -165,6 +211,8 @@ int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint6
 
 int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out)
 {
+    if (q->claiming)
+        return claim(q, out);
     for (unsigned spin = 0;; spin++) {
         uint32_t state = atomic_load_explicit(&q->state, memory_order_acquire);
         if (state == Q_ABORTED)

@@ -1,6 +1,11 @@
 /* The bounded task queue between a producer and its workers (threads or processes): a lock-free
  * ring (Vyukov's MPMC) whose full and empty waits sleep on futexes, so the per-task path takes
- * no lock and allocates nothing, and a full queue pushes back on the producer. */
+ * no lock and allocates nothing, and a full queue pushes back on the producer.
+ *
+ * A closed loop needs no producer: task i enters the queue the moment task i - capacity leaves
+ * it (the first `capacity` tasks at the start). That is exactly a bounded queue whose producer
+ * always waits on a full queue, so workers claim tasks themselves and each task's creation time
+ * is the time its slot was freed; no producer thread competes with the workers for a core. */
 #ifndef PB_TASKQ_H
 #define PB_TASKQ_H
 
@@ -20,14 +25,19 @@ struct pb_taskq_cell {
 };
 
 struct pb_taskq {
-    alignas(64) _Atomic uint64_t head; /* next push position */
-    alignas(64) _Atomic uint64_t tail; /* next pop position */
+    alignas(64) _Atomic uint64_t head;      /* next push position */
+    alignas(64) _Atomic uint64_t tail;      /* next pop position */
     alignas(64) _Atomic uint32_t not_empty; /* futex words: bumped to wake waiters */
     _Atomic uint32_t not_full;
     _Atomic uint32_t consumers_waiting;
     _Atomic uint32_t producer_waiting;
     _Atomic uint32_t state; /* open, closed (drain then stop) or aborted (stop now) */
     uint64_t mask;
+    /* Closed-loop mode (pb_taskq_start_closed): */
+    alignas(64) _Atomic uint64_t next_claim;
+    int claiming;
+    uint64_t claim_limit; /* tasks; UINT64_MAX with a deadline */
+    uint64_t claim_start_ns, claim_deadline_ns;
     struct pb_taskq_cell cells[];
 };
 
@@ -35,6 +45,13 @@ struct pb_taskq {
 size_t pb_taskq_size(unsigned depth);
 void pb_taskq_init(struct pb_taskq *q, unsigned depth);
 unsigned pb_taskq_capacity(const struct pb_taskq *q);
+
+/* Switches to closed-loop mode: workers' pops claim tasks 0..tasks-1 (tasks 0: until
+ * deadline_ns), the first `capacity` created at start_ns. Call before the workers start. */
+void pb_taskq_start_closed(struct pb_taskq *q, uint64_t tasks, uint64_t start_ns,
+                           uint64_t deadline_ns);
+/* No task is left to hand out (closed and empty; or, closed loop, all claimed or time is up). */
+int pb_taskq_drained(const struct pb_taskq *q);
 
 /* Producer: waits while the queue is full, at most timeout_ns (0: no limit). created_ns 0 stamps
  * the time the item enters. 0, -ETIMEDOUT, or -ECANCELED when the queue was aborted. */

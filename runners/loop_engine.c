@@ -16,6 +16,7 @@
 /* How often a loop looks at the stop flag, and how many fresh slots a pool chunk holds. */
 #define STOP_POLL_MS 20
 #define CHUNK_SLOTS  4096
+#define INLINE_BATCH 4096
 
 /* A task as the loop holds it. While it waits for a permit it sits on the waiting list; once
  * started, on the in-flight list, oldest first, so the oldest is the first to time out. */
@@ -54,7 +55,7 @@ struct loop_worker {
 
     /* Slot memory: chunks never move, freed slots are reused. */
     size_t slot_size;
-    struct slot_chunk *chunks;
+    struct slot_chunk *chunks, *cur; /* in allocation order; cur: the one being filled */
     size_t chunk_used;
     struct loop_task *free_slots;
 
@@ -74,6 +75,33 @@ struct engine {
     struct pb_err err;
 };
 
+static struct slot_chunk *chunk_add(struct loop_worker *w, struct slot_chunk *after)
+{
+    struct slot_chunk *c = malloc(sizeof(*c) + CHUNK_SLOTS * w->slot_size);
+    if (!c)
+        return NULL;
+    c->next = NULL;
+    if (after)
+        after->next = c;
+    else
+        w->chunks = c;
+    return c;
+}
+
+/* Set-up, before the start barrier: memory for n tasks, touched, so the timed part creates
+ * tasks rather than page faults (peak RSS still counts it). */
+static int slot_reserve(struct loop_worker *w, uint64_t n)
+{
+    struct slot_chunk *last = NULL;
+    for (uint64_t k = 0; k * CHUNK_SLOTS < n; k++) {
+        if (!(last = chunk_add(w, last)))
+            return -ENOMEM;
+        memset(last->slots, 0, CHUNK_SLOTS * w->slot_size);
+    }
+    w->cur = w->chunks;
+    return 0;
+}
+
 static struct loop_task *slot_get(struct loop_worker *w)
 {
     struct loop_task *lt = w->free_slots;
@@ -81,15 +109,14 @@ static struct loop_task *slot_get(struct loop_worker *w)
         w->free_slots = lt->next;
         return lt;
     }
-    if (!w->chunks || w->chunk_used == CHUNK_SLOTS) {
-        struct slot_chunk *c = malloc(sizeof(*c) + CHUNK_SLOTS * w->slot_size);
-        if (!c)
+    if (!w->cur || w->chunk_used == CHUNK_SLOTS) {
+        struct slot_chunk *next = w->cur ? w->cur->next : w->chunks;
+        if (!next && !(next = chunk_add(w, w->cur)))
             return NULL;
-        c->next = w->chunks;
-        w->chunks = c;
+        w->cur = next;
         w->chunk_used = 0;
     }
-    return (struct loop_task *)(w->chunks->slots + w->slot_size * w->chunk_used++);
+    return (struct loop_task *)(w->cur->slots + w->slot_size * w->chunk_used++);
 }
 
 static void slot_put(struct loop_worker *w, struct loop_task *lt)
@@ -196,23 +223,25 @@ static void create_closed(struct loop_worker *w, uint64_t n)
         create_task(w, first + i, now);
 }
 
+/* CPU work runs inline: each loop iteration runs the tasks that are ready, up to a batch, as
+ * asyncio runs every ready callback per iteration; timers and I/O wait meanwhile. */
 static void on_inline_idle(uv_idle_t *idle)
 {
     struct loop_worker *w = idle->data;
-    struct loop_task *lt = w->inline_head;
-    if (!lt) {
-        uv_idle_stop(idle);
-        return;
-    }
-    list_remove(&w->inline_head, &w->inline_tail, lt);
-    list_append(&w->fly_head, &w->fly_tail, lt);
     const struct pb_run_spec *spec = w->e->spec;
-    uint64_t bytes = 0;
-    lt->t.started_ns = pb_now_ns();
-    enum pb_status st = spec->wl->run(w->wstate, lt->t.index, &bytes);
-    if (st == PB_OK && spec->timeout_ns && pb_now_ns() - lt->t.started_ns > spec->timeout_ns)
-        st = PB_FAIL_TIMEOUT; /* inline work cannot be cancelled: counted when it ends */
-    task_done(&lt->t, st, bytes);
+    for (unsigned n = 0; n < INLINE_BATCH && w->inline_head; n++) {
+        struct loop_task *lt = w->inline_head;
+        list_remove(&w->inline_head, &w->inline_tail, lt);
+        list_append(&w->fly_head, &w->fly_tail, lt);
+        uint64_t bytes = 0;
+        lt->t.started_ns = pb_now_ns();
+        enum pb_status st = spec->wl->run(w->wstate, lt->t.index, &bytes);
+        if (st == PB_OK && spec->timeout_ns && pb_now_ns() - lt->t.started_ns > spec->timeout_ns)
+            st = PB_FAIL_TIMEOUT; /* inline work cannot be cancelled: counted when it ends */
+        task_done(&lt->t, st, bytes);
+    }
+    if (!w->inline_head)
+        uv_idle_stop(idle);
 }
 
 /* Starts waiting tasks while permits allow. A task that fails to start ends at once, which
@@ -352,6 +381,9 @@ static int loop_setup(struct loop_worker *w, struct pb_err *err)
     uv_idle_init(&w->loop, &w->inline_idle);
     w->arrival_timer.data = w->timeout_timer.data = w->stop_timer.data = w;
     w->inline_idle.data = w;
+    if (slot_reserve(w, w->share.tasks) < 0)
+        return pb_err_set(err, -ENOMEM, "loop %u: out of memory for %llu tasks", w->index,
+                          (unsigned long long)w->share.tasks);
     struct pb_worker_env wenv = {.index = w->index, .loop = &w->loop};
     return pb_workload_worker_init(spec->wl, spec->wl_shared, spec->env, &wenv, &w->wstate, err);
 }
@@ -391,16 +423,17 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits,
-                       struct pb_run_stats *stats, struct pb_err *err)
+int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct pb_run_stats *stats,
+                       struct pb_err *err)
 {
     unsigned n = spec->workers;
     if (permits && permits < n)
         return pb_err_set(err, -EINVAL, "--loops %u needs at least %u permits (-c %u)", n, n,
                           permits);
     if (!permits && !spec->tasks && !spec->rate)
-        return pb_err_set(err, -EINVAL, "a gather needs a task count: give -n, or --rate "
-                                        "with --duration");
+        return pb_err_set(err, -EINVAL,
+                          "a gather needs a task count: give -n, or --rate "
+                          "with --duration");
     struct engine e = {.spec = spec, .stats = stats};
     e.workers = calloc(n, sizeof(*e.workers));
     if (!e.workers)

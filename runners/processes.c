@@ -1,6 +1,7 @@
 /* processes: C pre-forked, pinned worker processes fed through a queue in shared memory (the
  * seed's ProcessPoolExecutor). A worker that dies is noticed, its task recorded as failed with
- * the cause, and the worker replaced; the driver's process produces and supervises. */
+ * the cause, and the worker replaced; the driver's process supervises, and in an open loop
+ * produces (in a closed loop the workers claim tasks, see harness/taskq.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -29,9 +30,9 @@ struct slot {
     uint64_t task_index;
     uint64_t created_ns;
     uint64_t started_ns;
-    pid_t pid; /* 0 when no process is alive in this slot (parent's view) */
-    int killed_for;      /* parent's note: PB_FAIL_TIMEOUT or PB_FAIL_OTHER when it killed */
-    uint64_t peak_rss;   /* the largest of this slot's processes */
+    pid_t pid;         /* 0 when no process is alive in this slot (parent's view) */
+    int killed_for;    /* parent's note: PB_FAIL_TIMEOUT or PB_FAIL_OTHER when it killed */
+    uint64_t peak_rss; /* the largest of this slot's processes */
 };
 
 struct ctl {
@@ -220,7 +221,7 @@ static void drain(struct pool *pool, int replace)
                 }
             }
         }
-        if (supervise(pool, replace && pb_taskq_length(pool->q) > 0) < 0)
+        if (supervise(pool, replace && !pb_taskq_drained(pool->q)) < 0)
             replace = 0;
         if (pool->alive) {
             struct timespec ts = {0, 1000000};
@@ -264,8 +265,7 @@ static int processes_run(const struct pb_run_spec *spec, struct pb_run_stats *st
     for (unsigned i = 0; i < n; i++) {
         rc = spawn(&pool, i, 0);
         if (rc < 0) {
-            pb_err_set(err, rc, "processes: cannot fork worker %u of %u: %s", i, n,
-                       strerror(-rc));
+            pb_err_set(err, rc, "processes: cannot fork worker %u of %u: %s", i, n, strerror(-rc));
             kill_all(&pool);
             goto out;
         }
@@ -291,8 +291,11 @@ static int processes_run(const struct pb_run_spec *spec, struct pb_run_stats *st
         goto out;
     }
     stats->start_ns = pb_now_ns();
+    if (spec->rate <= 0)
+        pb_taskq_start_closed(pool.q, spec->tasks, stats->start_ns,
+                              stats->start_ns + spec->duration_ns);
     pb_gate_open(&pool.ctl->gate, 1);
-    rc = produce(&pool, stats);
+    rc = spec->rate > 0 ? produce(&pool, stats) : 0;
     if (rc < 0) {
         pb_err_set(err, rc, "processes: cannot fork a replacement worker: %s", strerror(-rc));
         kill_all(&pool);
@@ -306,6 +309,8 @@ static int processes_run(const struct pb_run_spec *spec, struct pb_run_stats *st
         if (spec->records[i].last_finish_ns > stats->end_ns)
             stats->end_ns = spec->records[i].last_finish_ns;
         stats->workers_peak_rss_bytes += pool.ctl->slots[i].peak_rss;
+        if (spec->rate <= 0)
+            stats->submitted += pb_record_tasks(&spec->records[i]);
     }
     if (pb_stop_requested() || pb_taskq_aborted(pool.q))
         stats->stopped = 1;

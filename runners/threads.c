@@ -1,11 +1,13 @@
 /* threads: a pool of C pinned pthreads fed from a bounded queue (the seed's ThreadPoolExecutor;
- * the queue depth is the backpressure of a bounded Queue). The driver's thread produces. */
+ * the queue depth is the backpressure of a bounded Queue). In an open loop the driver's thread
+ * produces on the schedule; in a closed loop the workers claim tasks (see harness/taskq.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "harness/schedule.h"
+#include "harness/futex.h"
 #include "harness/gate.h"
 #include "harness/taskq.h"
 #include "harness/worker.h"
@@ -19,7 +21,8 @@ struct pool {
     struct pb_taskq *q;
     struct pb_gate gate;
     atomic_int setup_failed;
-    struct pb_err err; /* the first worker's set-up error */
+    _Atomic uint32_t exited; /* workers that have left, for the driver's wait */
+    struct pb_err err;       /* the first worker's set-up error */
 };
 
 struct worker_arg {
@@ -50,10 +53,25 @@ static void *worker_main(void *p)
     }
     if (ok)
         pb_workload_worker_fini(spec->wl, wstate);
+    atomic_fetch_add(&pool->exited, 1);
+    pb_futex_wake(&pool->exited, 1);
     return NULL;
 }
 
-/* Feeds the queue on the arrivals schedule until the plan is done or a stop is asked for. */
+/* Closed loop: the workers claim their tasks; the driver's thread only watches for a stop. */
+static void watch(struct pool *pool, unsigned n, struct pb_run_stats *stats)
+{
+    uint32_t seen;
+    while ((seen = atomic_load(&pool->exited)) < n) {
+        if (pb_stop_requested()) {
+            stats->stopped = 1;
+            pb_taskq_abort(pool->q);
+        }
+        pb_futex_wait(&pool->exited, seen, PUSH_POLL_NS);
+    }
+}
+
+/* Open loop: feeds the queue on the schedule until the plan is done or a stop is asked for. */
 static void produce(struct pool *pool, struct pb_run_stats *stats)
 {
     struct pb_schedule arr;
@@ -112,15 +130,25 @@ static int threads_run(const struct pb_run_spec *spec, struct pb_run_stats *stat
         goto join;
     }
     stats->start_ns = pb_now_ns();
-    pb_gate_open(&pool.gate, 1);
-    produce(&pool, stats);
+    if (spec->rate > 0) {
+        pb_gate_open(&pool.gate, 1);
+        produce(&pool, stats);
+    } else {
+        pb_taskq_start_closed(pool.q, spec->tasks, stats->start_ns,
+                              stats->start_ns + spec->duration_ns);
+        pb_gate_open(&pool.gate, 1);
+        watch(&pool, n, stats);
+    }
 join:
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     stats->end_ns = stats->start_ns;
-    for (unsigned i = 0; i < n && rc == 0; i++)
+    for (unsigned i = 0; i < n && rc == 0; i++) {
         if (spec->records[i].last_finish_ns > stats->end_ns)
             stats->end_ns = spec->records[i].last_finish_ns;
+        if (spec->rate <= 0)
+            stats->submitted += pb_record_tasks(&spec->records[i]);
+    }
     if (pb_stop_requested())
         stats->stopped = 1;
 out:
