@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from pbtest import PARBENCH, check, done, run, validate
+from pbtest import MARK, PARBENCH, check, done, leftovers, run, validate
 
 BASE = ["run", "-w", "null", "-n", "10", "--repeat", "1", "--quiet"]
 CASES = [
@@ -36,10 +36,11 @@ for args, needle in CASES:
 with tempfile.TemporaryDirectory() as d:
     out = os.path.join(d, "r.json")
     for runner in ("threads", "processes"):
+        env = dict(os.environ, PB_TEST_MARK=MARK.split("=", 1)[1])
         p = subprocess.Popen([PARBENCH, "run", "-r", runner, "-w", "cpu.sumsq", "-c", "2",
                               "-n", "100000", "-p", "n=200000", "--repeat", "3", "--warmup", "0", "-o", out,
                               "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             text=True, env=env)
         time.sleep(1.5)
         p.send_signal(signal.SIGINT)
         try:
@@ -57,8 +58,6 @@ with tempfile.TemporaryDirectory() as d:
         rep = doc["cases"][0]["repetitions"][0]
         check(rep["complete"] is False and 0 < rep["tasks_ok"] < 100000,
               "%s: the partial repetition is kept (%d tasks)" % (runner, rep["tasks_ok"]))
-        left = subprocess.run(["pgrep", "-f", "parbench run -r " + runner], capture_output=True,
-                              text=True).stdout
-        check(left.strip() == "", runner + ": no process left behind")
+        check(leftovers() == [], runner + ": no process left behind: %s" % leftovers())
 
 done()

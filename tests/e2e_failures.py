@@ -1,9 +1,6 @@
 """End to end: failures are results. A crashing process worker is replaced and its task
 recorded with the cause; wrong results count against --max-errors; --fail-fast stops early."""
-import os
-import subprocess
-
-from pbtest import check, case, done, run_doc
+from pbtest import case, check, done, leftovers, run_doc
 
 # every 10th task aborts its worker: 5 of 50 crash, the other 45 complete
 doc, _ = run_doc(["-r", "processes", "-w", "null", "-c", "2", "-n", "50", "--repeat", "1",
@@ -31,8 +28,7 @@ for mode, cause in (("exit", "exited with status 3"), ("segv", "signal 11")):
               mode + ": cause recorded")
 
 # no worker process is left behind
-left = subprocess.run(["pgrep", "-f", "parbench run"], capture_output=True, text=True).stdout
-check(left.strip() == "", "no parbench process left: %s" % left)
+check(leftovers() == [], "no parbench process left: %s" % leftovers())
 
 # wrong results: 10% of tasks; --max-errors 10% passes, 5% fails
 for limit, code in (("10%", 0), ("5%", 1)):

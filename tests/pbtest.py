@@ -5,12 +5,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import jsonschema
 
 PARBENCH = os.environ.get("PARBENCH", "build/parbench")
 SOURCE_DIR = os.environ.get("PB_SOURCE_DIR", os.path.dirname(os.path.dirname(__file__)))
 SCHEMA_PATH = os.path.join(SOURCE_DIR, "results", "schema", "result-v1.schema.json")
+
+# Every parbench this test starts carries this in its environment, so leftovers can be found.
+MARK = "PB_TEST_MARK=%d-%d" % (os.getpid(), int(time.time()))
 
 _failures = []
 _checks = 0
@@ -29,6 +33,7 @@ def check(cond, what):
 def run(args, timeout=240, env=None, expect=None):
     """Runs parbench with args; returns the CompletedProcess. expect: the exit code required."""
     full_env = dict(os.environ)
+    full_env["PB_TEST_MARK"] = MARK.split("=", 1)[1]
     if env:
         full_env.update(env)
     p = subprocess.run([PARBENCH] + args, capture_output=True, text=True, timeout=timeout,
@@ -74,6 +79,21 @@ def case(doc, runner, workload=None, concurrency=None):
             return c
     check(False, "no case %s/%s/c=%s in document" % (runner, workload, concurrency))
     return None
+
+
+def leftovers():
+    """Pids of processes started by this test (parbench, its workers, its target) still alive."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                if MARK.encode() in f.read().split(b"\0"):
+                    pids.append(int(pid))
+        except OSError:
+            pass
+    return pids
 
 
 def done():
