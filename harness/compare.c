@@ -18,7 +18,8 @@ void pb_compare_opts_init(struct pb_compare_opts *o)
         o->threshold[m] = 0.05;
         /* Wall time is the inverse of throughput for a fixed task count: comparing both would
          * count one effect twice in the Holm family. */
-        o->metrics[m] = m != PB_METRIC_WALL;
+        /* Wall time mirrors throughput; memory is opt-in (--metric peak_rss). */
+        o->metrics[m] = m != PB_METRIC_WALL && m != PB_METRIC_PEAK_RSS;
     }
 }
 
@@ -375,6 +376,8 @@ void pb_fmt_metric(char *buf, size_t len, enum pb_metric m, double v)
         snprintf(buf, len, "%.4g%s/s", v, si[i]);
     } else if (m == PB_METRIC_WALL) {
         snprintf(buf, len, "%.4g s", v);
+    } else if (m == PB_METRIC_PEAK_RSS) {
+        snprintf(buf, len, "%.4g MB", v / 1e6);
     } else {
         int i = 0;
         while (fabs(v) >= 1000.0 && i < 3) {

@@ -20,6 +20,7 @@ static const struct pb_metric_def metric_defs[PB_METRIC_COUNT] = {
     [PB_METRIC_SERVICE_P50] = {"service_p50", "ns", "service_p50_ns", "service_ns", "p50", 0},
     [PB_METRIC_SERVICE_P99] = {"service_p99", "ns", "service_p99_ns", "service_ns", "p99", 0},
     [PB_METRIC_WALL] = {"wall", "s", "wall_s", NULL, "wall_s", 0},
+    [PB_METRIC_PEAK_RSS] = {"peak_rss", "bytes", "peak_rss_bytes", NULL, "peak_rss_bytes", 0},
 };
 
 const struct pb_metric_def *pb_metric_def(enum pb_metric m)

@@ -40,6 +40,7 @@ enum pb_metric {
     PB_METRIC_SERVICE_P50,
     PB_METRIC_SERVICE_P99,
     PB_METRIC_WALL,
+    PB_METRIC_PEAK_RSS,
     PB_METRIC_COUNT
 };
 

@@ -83,8 +83,7 @@ static json_t *settings(const struct pb_plan *plan)
     return s;
 }
 
-json_t *pb_result_new(int argc, char **argv, const struct pb_topo *topo,
-                      const struct pb_plan *plan)
+json_t *pb_result_new(int argc, char **argv, const struct pb_topo *topo, const struct pb_plan *plan)
 {
     char now[32];
     pb_utc_now(now, sizeof(now));
@@ -160,8 +159,8 @@ static void case_id(const struct pb_case_spec *c, char *buf, size_t len)
     for (size_t i = 0; i < c->params.count && n < len; i++) {
         json_t *v = param_value(&c->params, i);
         char *text = json_dumps(v, JSON_ENCODE_ANY);
-        n += (size_t)snprintf(buf + n, len - n, "/%s=%s", c->params.defs[i].name,
-                              text ? text : "?");
+        n +=
+            (size_t)snprintf(buf + n, len - n, "/%s=%s", c->params.defs[i].name, text ? text : "?");
         free(text);
         json_decref(v);
     }
@@ -186,10 +185,10 @@ json_t *pb_result_case_new(const struct pb_case_spec *c, const struct pb_pin_pla
     json_t *load = json_object();
     json_object_set_new(load, "model", json_string(c->rate > 0 ? "open" : "closed"));
     json_object_set_new(load, "rate_per_s", c->rate > 0 ? json_real(c->rate) : json_null());
-    json_object_set_new(load, "arrivals",
-                        c->rate > 0 ? json_string(c->arrivals == PB_ARRIVALS_POISSON ? "poisson"
-                                                                                     : "uniform")
-                                    : json_null());
+    json_object_set_new(
+        load, "arrivals",
+        c->rate > 0 ? json_string(c->arrivals == PB_ARRIVALS_POISSON ? "poisson" : "uniform")
+                    : json_null());
     json_t *pin = json_object();
     json_object_set_new(pin, "policy", json_string(pb_pin_policy_name(c->pin.policy)));
     json_object_set_new(pin, "spec", json_string(c->pin.text));
@@ -200,8 +199,8 @@ json_t *pb_result_case_new(const struct pb_case_spec *c, const struct pb_pin_pla
     json_object_set_new(o, "runner", json_string(c->runner->name));
     json_object_set_new(o, "workload", json_string(c->workload->name));
     json_object_set_new(o, "params", params);
-    json_object_set_new(o, "concurrency", c->concurrency ? json_integer(c->concurrency)
-                                                         : json_null());
+    json_object_set_new(o, "concurrency",
+                        c->concurrency ? json_integer(c->concurrency) : json_null());
     json_object_set_new(o, "workers", json_integer(pb_case_workers(c)));
     json_object_set_new(o, "tasks", c->tasks ? json_integer((json_int_t)c->tasks) : json_null());
     json_object_set_new(o, "duration_s",
@@ -225,6 +224,8 @@ static json_t *summarize_field(json_t *reps, const char *k1, const char *k2)
     json_t *rep;
     json_array_foreach(reps, i, rep)
     {
+        if (!json_is_true(json_object_get(rep, "complete")))
+            continue; /* an interrupted repetition is kept, but is no sample */
         json_t *v = json_object_get(rep, k1);
         if (k2)
             v = json_object_get(v, k2);
@@ -250,7 +251,7 @@ static json_t *summarize_field(json_t *reps, const char *k1, const char *k2)
     return o;
 }
 
-static const double spectrum[] = {0,  10, 20, 30, 40,   50,   60,   70,    75,    80,     85,
+static const double spectrum[] = {0,  10, 20, 30, 40,   50,   60,    70,    75,     80, 85,
                                   90, 95, 97, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
 
 void pb_result_case_summarize(json_t *jcase, const struct pb_hist *latency)
@@ -263,6 +264,7 @@ void pb_result_case_summarize(json_t *jcase, const struct pb_hist *latency)
     json_object_set_new(sum, "latency_p99_ns", summarize_field(reps, "latency_ns", "p99"));
     json_object_set_new(sum, "service_p50_ns", summarize_field(reps, "service_ns", "p50"));
     json_object_set_new(sum, "service_p99_ns", summarize_field(reps, "service_ns", "p99"));
+    json_object_set_new(sum, "peak_rss_bytes", summarize_field(reps, "peak_rss_bytes", NULL));
     json_t *bytes = summarize_field(reps, "bytes_per_s", NULL);
     if (bytes)
         json_object_set_new(sum, "bytes_per_s", bytes);
@@ -289,8 +291,7 @@ static int same_work(json_t *a, json_t *b)
 
 static double median_throughput(json_t *c)
 {
-    json_t *s = json_object_get(json_object_get(json_object_get(c, "summary"),
-                                                "throughput_per_s"),
+    json_t *s = json_object_get(json_object_get(json_object_get(c, "summary"), "throughput_per_s"),
                                 "median");
     return json_is_number(s) ? json_number_value(s) : 0;
 }
@@ -314,10 +315,11 @@ void pb_result_speedups(json_t *doc)
                 break;
             json_int_t workers = json_integer_value(json_object_get(c, "workers"));
             json_t *s = json_object();
-            json_object_set_new(s, "baseline", json_string(json_string_value(
-                                                   json_object_get(base, "id"))));
+            json_object_set_new(s, "baseline",
+                                json_string(json_string_value(json_object_get(base, "id"))));
             json_object_set_new(s, "value", json_real(t / b));
-            json_object_set_new(s, "efficiency", json_real(t / b / (double)(workers ? workers : 1)));
+            json_object_set_new(s, "efficiency",
+                                json_real(t / b / (double)(workers ? workers : 1)));
             json_object_set_new(c, "speedup", s);
             break;
         }
@@ -362,8 +364,7 @@ int pb_result_write(const json_t *doc, const char *path, struct pb_err *err)
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     int rc = mkdirs(path);
     if (rc < 0)
-        return pb_err_set(err, rc, "cannot create the directory of '%s': %s", path,
-                          strerror(-rc));
+        return pb_err_set(err, rc, "cannot create the directory of '%s': %s", path, strerror(-rc));
     if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
         unlink(tmp);
         return pb_err_set(err, -EIO, "cannot write '%s'", tmp);

@@ -199,7 +199,7 @@ def test_output_shapes():
     p = pbtest.run(["compare", "--format", "md", b, n], expect=1)
     lines = p.stdout.splitlines()
     check(lines and lines[0] == "### parbench compare", "md title: %r" % lines[:1])
-    head = "| case | metric | base | new | change | 99% CI | p | verdict |"
+    head = "| case | metric | base | new | change | 99% CI | p (Holm) | verdict |"
     check(head in lines, "md table header\n%s" % p.stdout)
     if head in lines:
         i = lines.index(head)
@@ -214,8 +214,8 @@ def test_output_shapes():
     p = pbtest.run(["compare", b, n], expect=1)
     table = [l for l in p.stdout.splitlines() if l.startswith("case ")]
     check(len(table) == 1 and all(h in table[0] for h in
-                                  ("metric", "base", "new", "change", "99% CI", "p",
-                                   "verdict")),
+                                  ("metric", "base", "new", "change", "99% CI",
+                                   "p (Holm)", "verdict")),
           "text table header\n%s" % p.stdout)
 
     out = compare_json([b, n], expect=1)

@@ -21,7 +21,8 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 COLUMNS = ["case", "runner", "workload", "params", "concurrency", "load", "pin", "metric",
            "unit", "n", "median", "mean", "stddev", "cv", "min", "max", "ci_low", "ci_high",
            "speedup", "efficiency"]
-METRICS = ["throughput", "latency_p50", "latency_p99", "service_p50", "service_p99", "wall"]
+METRICS = ["throughput", "latency_p50", "latency_p99", "service_p50", "service_p99", "wall",
+           "peak_rss"]
 
 
 def path(name):

@@ -146,6 +146,33 @@ static void test_min_p(void **state)
     assert_int_equal(pb_mwu_need(0.05), 4);
     assert_int_equal(pb_mwu_need(0.01 / 20), 8); /* 2/C(16,8) = 1.55e-4 < 5e-4 */
     assert_int_equal(pb_mwu_need(0.0), 0);
+
+    /* Complete separation under the normal approximation, 10 vs 10 without ties:
+     * z = (50 - 0.5) / sqrt(100 * 21 / 12), p = 2 * sf(z) = 1.8267e-4 (SciPy's value for
+     * mannwhitneyu(range(10), range(10, 20), method='asymptotic')). */
+    double lo[10], hi[10];
+    struct pb_mwu r;
+    for (int k = 0; k < 10; k++) {
+        lo[k] = k;
+        hi[k] = 10 + k;
+    }
+    assert_int_equal(pb_mwu_test(lo, 10, hi, 10, PB_MWU_ASYMPTOTIC, &r), 0);
+    assert_rel(r.p, 1.8267179110955002e-4, 1e-9);
+    assert_rel(r.min_p, r.p, 1e-12);
+    assert_int_equal(pb_mwu_test(lo, 10, hi, 10, PB_MWU_EXACT, &r), 0);
+    assert_rel(r.min_p, 2.0 / 184756.0, 1e-12);
+    assert_rel(r.p, r.min_p, 1e-12);
+    /* Ties shrink the variance: the same separation with ties reaches a smaller p. */
+    lo[1] = lo[0];
+    hi[1] = hi[0];
+    assert_int_equal(pb_mwu_test(lo, 10, hi, 10, PB_MWU_AUTO, &r), 0);
+    assert_int_equal(r.method, PB_MWU_ASYMPTOTIC);
+    assert_true(r.min_p < 1.8267179110955002e-4);
+    assert_rel(r.p, r.min_p, 1e-12);
+    /* Normal approximation: 6 per side reach 0.01 (p = 0.0051); for 310 comparisons 13 (12
+     * give 3.66e-5 >= 0.01 / 310). */
+    assert_int_equal(pb_mwu_need_asymptotic(0.01), 6);
+    assert_int_equal(pb_mwu_need_asymptotic(0.01 / 310), 13);
 }
 
 static void test_mwu_by_hand(void **state)
