@@ -49,7 +49,7 @@ static void usage(FILE *out)
           "                    [--rate R [--arrivals uniform|poisson]] [--pin POLICY]\n"
           "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
-          "                    [-p key=value ...] [-o FILE|-] [--quiet]\n"
+          "                    [-p key=value ...] [--isolate] [-o FILE|-] [--quiet]\n"
           "       parbench run --suite FILE [--repeat K] [--warmup K] [-o FILE|-] [--quiet] ...\n",
           out);
 }
@@ -236,6 +236,7 @@ enum {
     OPT_QUIET,
     OPT_GRACE,
     OPT_SUITE,
+    OPT_ISOLATE,
     OPT_HELP,
 };
 
@@ -261,6 +262,7 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"suite", required_argument, NULL, OPT_SUITE},
+    {"isolate", no_argument, NULL, OPT_ISOLATE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -338,6 +340,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
         case OPT_WARMUP:
             rc = parse_uint("--warmup", optarg, 0, &b->warmup, err);
             o->warmup_given = 1;
+            break;
+        case OPT_ISOLATE:
+            plan->isolate = 1;
             break;
         case OPT_SUITE:
             snprintf(plan->suite, sizeof(plan->suite), "%s", optarg);

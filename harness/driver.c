@@ -11,6 +11,7 @@
 
 #include "harness/clock.h"
 #include "harness/console.h"
+#include "harness/isolate.h"
 #include "harness/result.h"
 #include "harness/shm.h"
 #include "harness/stats.h"
@@ -402,12 +403,44 @@ out:
     return rc;
 }
 
+/* --isolate: the case's repetitions ran in child processes; account for what they found. */
+static int run_case_isolated(const struct pb_case_spec *c, json_t *doc, struct pb_outcome *out,
+                             struct pb_err *err)
+{
+    char label[256];
+    pb_case_label(c, label, sizeof(label));
+    json_t *jcase = NULL;
+    int interrupted = 0;
+    pb_console_progress(label, c->warmup, c->warmup, c->repeat);
+    int rc = pb_isolate_case(c, &jcase, &interrupted, err);
+    pb_console_progress_done();
+    if (interrupted)
+        out->stopped = 1;
+    if (!jcase)
+        return rc;
+    json_array_append_new(json_object_get(doc, "cases"), jcase);
+    size_t i;
+    json_t *rep;
+    json_array_foreach(json_object_get(jcase, "repetitions"), i, rep)
+    {
+        uint64_t failed = (uint64_t)json_integer_value(json_object_get(rep, "tasks_failed"));
+        out->tasks += (uint64_t)json_integer_value(json_object_get(rep, "tasks_ok")) + failed;
+        out->failed += failed;
+        if (!json_is_true(json_object_get(json_object_get(rep, "check"), "ok")))
+            out->check_failed = 1;
+    }
+    json_array_clear(json_object_get(jcase, "warnings"));
+    check_stability(jcase, doc, label);
+    return rc;
+}
+
 int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo, json_t *doc,
                   struct pb_outcome *out, struct pb_err *err)
 {
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < plan->count && !out->stopped; i++) {
-        int rc = run_case(plan, &plan->cases[i], topo, doc, out, err);
+        int rc = plan->isolate ? run_case_isolated(&plan->cases[i], doc, out, err)
+                               : run_case(plan, &plan->cases[i], topo, doc, out, err);
         if (rc < 0)
             return rc;
         if (pb_stop_requested())

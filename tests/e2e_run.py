@@ -78,6 +78,17 @@ if doc:
           rep["wall_s"])
     check(case(doc, "threads")["load"]["model"] == "open", "open loop recorded")
 
+# --isolate: each repetition in a fresh process, merged into one case
+doc, _ = run_doc(["-r", "serial,threads", "-w", "cpu.sumsq", "-p", "n=5000", "-c", "1,2",
+                  "-n", "200", "--repeat", "3", "--warmup", "0", "--isolate"])
+if doc:
+    check(doc["settings"]["isolate"] is True, "isolate recorded in settings")
+    check([len(c["repetitions"]) for c in doc["cases"]] == [3, 3, 3],
+          "isolate: 3 repetitions per case from 3 processes")
+    check(all(r["tasks_ok"] == 200 for c in doc["cases"] for r in c["repetitions"]),
+          "isolate: every task ran")
+    check("speedup" in case(doc, "threads", concurrency=2), "isolate: speed-up still computed")
+
 # list and list --json
 p = run(["list", "--json"], expect=0)
 lst = json.loads(p.stdout)
