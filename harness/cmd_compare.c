@@ -13,6 +13,7 @@
 
 #include "harness/compare.h"
 #include "harness/doc_read.h"
+#include "harness/cli.h"
 #include "harness/error.h"
 
 static const char usage_line[] =
@@ -41,41 +42,6 @@ static void usage(FILE *out)
             "BASE or NEW may be '-' for standard input.\n"
             "Exit: 0 no regression, 1 a regression, 2 bad usage or input.\n",
             usage_line);
-}
-
-__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("parbench compare: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (%s)\n", usage_line);
-    return PB_EXIT_USAGE;
-}
-
-/* Matches argv[*i] against an option that takes a value, as "--alpha X" or "--alpha=X".
- * Returns 1 and sets *val on a match, 0 when it is another option, -1 when the value is
- * missing. */
-static int option_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    const char *a = argv[*i];
-    size_t len = strlen(name);
-
-    if (strncmp(a, name, len) != 0)
-        return 0;
-    if (a[len] == '\0') {
-        if (*i + 1 >= argc)
-            return -1;
-        *val = argv[++*i];
-        return 1;
-    }
-    if (a[len] == '=') {
-        *val = a + len + 1;
-        return 1;
-    }
-    return 0;
 }
 
 static int parse_fraction(const char *text, double lo, double hi, double scale, double *out)
@@ -124,21 +90,25 @@ static int parse_threshold(const char *text, struct pb_compare_opts *o)
 
     if (!eq) {
         if (parse_fraction(text, 0.0, 1000.0, 100.0, &t) < 0)
-            return bad_usage("bad threshold '%s' (a percentage, 0 to 1000)", text);
+            return pb_cli_bad_usage("compare", usage_line,
+                                    "bad threshold '%s' (a percentage, 0 to 1000)", text);
         for (int m = 0; m < PB_METRIC_COUNT; m++)
             o->threshold[m] = t;
         return 0;
     }
     if ((size_t)(eq - text) >= sizeof(name))
-        return bad_usage("unknown metric in threshold '%s'", text);
+        return pb_cli_bad_usage("compare", usage_line, "unknown metric in threshold '%s'", text);
     memcpy(name, text, (size_t)(eq - text));
     name[eq - text] = '\0';
     if (metric_set(name, set) < 0)
-        return bad_usage("unknown metric '%s' in threshold (throughput, latency, latency_p50, "
-                         "latency_p99, service, service_p50, service_p99, wall)",
-                         name);
+        return pb_cli_bad_usage(
+            "compare", usage_line,
+            "unknown metric '%s' in threshold (throughput, latency, latency_p50, "
+            "latency_p99, service, service_p50, service_p99, wall)",
+            name);
     if (parse_fraction(eq + 1, 0.0, 1000.0, 100.0, &t) < 0)
-        return bad_usage("bad threshold '%s' (a percentage, 0 to 1000)", eq + 1);
+        return pb_cli_bad_usage("compare", usage_line,
+                                "bad threshold '%s' (a percentage, 0 to 1000)", eq + 1);
     for (int m = 0; m < PB_METRIC_COUNT; m++)
         if (set[m])
             o->threshold[m] = t;
@@ -151,18 +121,18 @@ static int parse_metrics(const char *list, struct pb_compare_opts *o)
     int set[PB_METRIC_COUNT], any = 0;
 
     if (strlen(list) >= sizeof(buf))
-        return bad_usage("metric list too long");
+        return pb_cli_bad_usage("compare", usage_line, "metric list too long");
     strcpy(buf, list);
     memset(o->metrics, 0, sizeof(o->metrics));
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (metric_set(tok, set) < 0)
-            return bad_usage("unknown metric '%s'", tok);
+            return pb_cli_bad_usage("compare", usage_line, "unknown metric '%s'", tok);
         for (int m = 0; m < PB_METRIC_COUNT; m++)
             o->metrics[m] |= set[m];
         any = 1;
     }
     if (!any)
-        return bad_usage("empty metric list");
+        return pb_cli_bad_usage("compare", usage_line, "empty metric list");
     return 0;
 }
 
@@ -194,7 +164,7 @@ int pb_cmd_compare(int argc, char **argv)
         const char *a = argv[i];
         if (only_args || a[0] != '-' || strcmp(a, "-") == 0) {
             if (npaths == 2)
-                return bad_usage("unexpected argument '%s'", a);
+                return pb_cli_bad_usage("compare", usage_line, "unexpected argument '%s'", a);
             paths[npaths++] = a;
         } else if (strcmp(a, "--") == 0) {
             only_args = 1;
@@ -203,35 +173,38 @@ int pb_cmd_compare(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return PB_EXIT_OK;
-        } else if ((m = option_value(argc, argv, &i, "--alpha", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "--alpha", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a value", a);
+                return pb_cli_bad_usage("compare", usage_line, "option '%s' needs a value", a);
             if (parse_fraction(val, 1e-12, 0.5, 1.0, &opts.alpha) < 0)
-                return bad_usage("bad alpha '%s' (between 0 and 0.5)", val);
-        } else if ((m = option_value(argc, argv, &i, "--threshold", &val)) != 0) {
+                return pb_cli_bad_usage("compare", usage_line, "bad alpha '%s' (between 0 and 0.5)",
+                                        val);
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "--threshold", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a value", a);
+                return pb_cli_bad_usage("compare", usage_line, "option '%s' needs a value", a);
             if ((rc = parse_threshold(val, &opts)) != 0)
                 return rc;
-        } else if ((m = option_value(argc, argv, &i, "--metric", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "--metric", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a value", a);
+                return pb_cli_bad_usage("compare", usage_line, "option '%s' needs a value", a);
             if ((rc = parse_metrics(val, &opts)) != 0)
                 return rc;
-        } else if ((m = option_value(argc, argv, &i, "--format", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "--format", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a value", a);
+                return pb_cli_bad_usage("compare", usage_line, "option '%s' needs a value", a);
             if (strcmp(val, "text") != 0 && strcmp(val, "md") != 0)
-                return bad_usage("unknown format '%s' (text or md)", val);
+                return pb_cli_bad_usage("compare", usage_line, "unknown format '%s' (text or md)",
+                                        val);
             format = val;
         } else {
-            return bad_usage("unknown option '%s'", a);
+            return pb_cli_bad_usage("compare", usage_line, "unknown option '%s'", a);
         }
     }
     if (npaths != 2)
-        return bad_usage("needs two result documents, BASE and NEW");
+        return pb_cli_bad_usage("compare", usage_line, "needs two result documents, BASE and NEW");
     if (strcmp(paths[0], "-") == 0 && strcmp(paths[1], "-") == 0)
-        return bad_usage("only one of BASE and NEW can be standard input");
+        return pb_cli_bad_usage("compare", usage_line,
+                                "only one of BASE and NEW can be standard input");
 
     rc = PB_EXIT_USAGE;
     for (int k = 0; k < 2; k++) {

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "harness/doc_read.h"
+#include "harness/cli.h"
 #include "harness/error.h"
 #include "harness/export.h"
 
@@ -39,45 +40,6 @@ static void usage(FILE *out)
         "  tsv-spectrum  the latency percentile spectrum of every case, one row per point\n"
         "  -o FILE       write FILE (atomically) instead of standard output\n",
         usage_line);
-}
-
-__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("parbench export: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (%s)\n", usage_line);
-    return PB_EXIT_USAGE;
-}
-
-/* Matches argv[*i] against an option that takes a value, as "--format X", "--format=X",
- * "-o X" or "-oX". Returns 1 and sets *val on a match, 0 when it is another option, -1 when the
- * value is missing. */
-static int option_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    const char *a = argv[*i];
-    size_t len = strlen(name);
-
-    if (strncmp(a, name, len) != 0)
-        return 0;
-    if (a[len] == '\0') {
-        if (*i + 1 >= argc)
-            return -1;
-        *val = argv[++*i];
-        return 1;
-    }
-    if (name[1] == '-' && a[len] == '=') {
-        *val = a + len + 1;
-        return 1;
-    }
-    if (name[1] != '-') {
-        *val = a + len;
-        return 1;
-    }
-    return 0;
 }
 
 /* Where one output goes: standard output, or a temporary file renamed over path at the end so
@@ -198,29 +160,30 @@ int pb_cmd_export(int argc, char **argv)
         const char *a = argv[i];
         if (a[0] != '-' || strcmp(a, "-") == 0) {
             if (input)
-                return bad_usage("unexpected argument '%s' (one RESULT at a time)", a);
+                return pb_cli_bad_usage("export", usage_line,
+                                        "unexpected argument '%s' (one RESULT at a time)", a);
             input = a;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return PB_EXIT_OK;
-        } else if ((m = option_value(argc, argv, &i, "--format", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "--format", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a format", a);
+                return pb_cli_bad_usage("export", usage_line, "option '%s' needs a format", a);
             format = val;
-        } else if ((m = option_value(argc, argv, &i, "-o", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "-o", &val)) != 0) {
             if (m < 0 || !*val)
-                return bad_usage("option '%s' needs a file", a);
+                return pb_cli_bad_usage("export", usage_line, "option '%s' needs a file", a);
             out = val;
         } else {
-            return bad_usage("unknown option '%s'", a);
+            return pb_cli_bad_usage("export", usage_line, "unknown option '%s'", a);
         }
     }
     if (!format)
-        return bad_usage("needs --format");
+        return pb_cli_bad_usage("export", usage_line, "needs --format");
     if (pb_export_format_parse(format, &f) < 0)
-        return bad_usage("unknown format '%s'", format);
+        return pb_cli_bad_usage("export", usage_line, "unknown format '%s'", format);
     if (!input)
-        return bad_usage("needs a result document");
+        return pb_cli_bad_usage("export", usage_line, "needs a result document");
     if (out && strcmp(out, "-") == 0)
         out = NULL;
 

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "harness/doc_read.h"
+#include "harness/cli.h"
 #include "harness/error.h"
 #include "harness/merge.h"
 #include "harness/result.h"
@@ -26,18 +27,6 @@ static void usage(FILE *out)
             "latency spectrum becomes the per-percentile median of the inputs' spectra.\n"
             "  -o OUT   write OUT (atomically) instead of standard output\n",
             usage_line);
-}
-
-__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("parbench merge: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (%s)\n", usage_line);
-    return PB_EXIT_USAGE;
 }
 
 int pb_cmd_merge(int argc, char **argv)
@@ -64,18 +53,18 @@ int pb_cmd_merge(int argc, char **argv)
             goto out;
         } else if (!only_args && strcmp(a, "-o") == 0) {
             if (i + 1 >= argc || !*argv[i + 1]) {
-                rc = bad_usage("option '-o' needs a file");
+                rc = pb_cli_bad_usage("merge", usage_line, "option '-o' needs a file");
                 goto out;
             }
             out = argv[++i];
         } else if (!only_args && strncmp(a, "-o", 2) == 0) {
             out = a + 2;
         } else if (!only_args && a[0] == '-' && a[1] != '\0') {
-            rc = bad_usage("unknown option '%s'", a);
+            rc = pb_cli_bad_usage("merge", usage_line, "unknown option '%s'", a);
             goto out;
         } else {
             if (strcmp(a, "-") == 0 && stdin_used++) {
-                rc = bad_usage("standard input can be read once");
+                rc = pb_cli_bad_usage("merge", usage_line, "standard input can be read once");
                 goto out;
             }
             if (pb_doc_load(&docs[n], a, &err) < 0) {
@@ -86,7 +75,7 @@ int pb_cmd_merge(int argc, char **argv)
         }
     }
     if (n == 0) {
-        rc = bad_usage("needs at least one result document");
+        rc = pb_cli_bad_usage("merge", usage_line, "needs at least one result document");
         goto out;
     }
     if (pb_merge_docs(docs, n, &merged, &err) < 0 || pb_result_write(merged, out, &err) < 0) {

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "harness/cli.h"
 #include "harness/error.h"
 #include "harness/topo.h"
 
@@ -28,45 +29,6 @@ static void usage(FILE *out)
             "  --topology SOURCE  synthetic:DESC or an hwloc XML file instead of this machine\n"
             "                     (PARBENCH_TOPOLOGY sets the same)\n",
             usage_line);
-}
-
-__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("parbench topo: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, " (%s)\n", usage_line);
-    return PB_EXIT_USAGE;
-}
-
-/* Matches argv[*i] against an option that takes a value, as "--pin X", "--pin=X", "-c X" or
- * "-cX". Returns 1 and sets *val on a match, 0 when it is another option, -1 when the value is
- * missing. */
-static int option_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    const char *a = argv[*i];
-    size_t len = strlen(name);
-
-    if (strncmp(a, name, len) != 0)
-        return 0;
-    if (a[len] == '\0') {
-        if (*i + 1 >= argc)
-            return -1;
-        *val = argv[++*i];
-        return 1;
-    }
-    if (name[1] == '-' && a[len] == '=') {
-        *val = a + len + 1;
-        return 1;
-    }
-    if (name[1] != '-') {
-        *val = a + len;
-        return 1;
-    }
-    return 0;
 }
 
 static int parse_workers(const char *text, unsigned *out)
@@ -152,24 +114,27 @@ int pb_cmd_topo(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return PB_EXIT_OK;
-        } else if ((m = option_value(argc, argv, &i, "--pin", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "--pin", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a policy", a);
+                return pb_cli_bad_usage("topo", usage_line, "option '%s' needs a policy", a);
             pin = val;
             show_plan = 1;
-        } else if ((m = option_value(argc, argv, &i, "-c", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "-c", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a number of workers", a);
+                return pb_cli_bad_usage("topo", usage_line, "option '%s' needs a number of workers",
+                                        a);
             workers = val;
             show_plan = 1;
-        } else if ((m = option_value(argc, argv, &i, "--topology", &val)) != 0) {
+        } else if ((m = pb_cli_option_value(argc, argv, &i, "--topology", &val)) != 0) {
             if (m < 0)
-                return bad_usage("option '%s' needs a source (synthetic:DESC or an XML file)", a);
+                return pb_cli_bad_usage(
+                    "topo", usage_line,
+                    "option '%s' needs a source (synthetic:DESC or an XML file)", a);
             source = val;
         } else if (a[0] == '-') {
-            return bad_usage("unknown option '%s'", a);
+            return pb_cli_bad_usage("topo", usage_line, "unknown option '%s'", a);
         } else {
-            return bad_usage("unexpected argument '%s'", a);
+            return pb_cli_bad_usage("topo", usage_line, "unexpected argument '%s'", a);
         }
     }
     if (workers && parse_workers(workers, &nworkers) < 0) {
