@@ -39,6 +39,10 @@ static json_t *list_json(void)
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(w->name));
         json_object_set_new(o, "description", json_string(w->description));
+        json_object_set_new(o, "kind",
+                            json_string(w->flags & PB_WL_CPU  ? "cpu"
+                                        : w->flags & PB_WL_IO ? "io"
+                                                              : "none"));
         json_object_set_new(o, "non_blocking_form", json_boolean(w->start != NULL));
         json_object_set_new(o, "params", params);
         json_array_append_new(workloads, o);

@@ -54,16 +54,6 @@ static void usage(FILE *out)
           out);
 }
 
-/* Comma-separated words into list (modified in place). */
-static size_t split(char *text, char **list, size_t max)
-{
-    size_t n = 0;
-    for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok && n < max;
-         tok = strtok_r(NULL, ",", &save))
-        list[n++] = tok;
-    return n;
-}
-
 static int parse_uint(const char *opt, const char *text, unsigned min, unsigned *out,
                       struct pb_err *err)
 {
@@ -90,10 +80,25 @@ static int parse_max_errors(const char *text, struct pb_plan *plan, struct pb_er
 struct run_opts {
     char *runners[MAX_LIST], *concurrency[MAX_LIST], *params[MAX_LIST];
     size_t nrunners, nconcurrency, nparams;
+    char *copies[MAX_LIST]; /* lists are split in copies: argv goes into the document intact */
+    size_t ncopies;
     const char *workload, *url;
     struct pb_case_spec base;
     int tasks_given, duration_given, repeat_given, warmup_given;
 };
+
+/* Comma-separated words into list, from a copy of text kept in o. */
+static size_t split(struct run_opts *o, const char *arg, char **list, size_t max)
+{
+    size_t n = 0;
+    if (o->ncopies == MAX_LIST || !(o->copies[o->ncopies] = strdup(arg)))
+        return 0;
+    char *text = o->copies[o->ncopies++];
+    for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok && n < max;
+         tok = strtok_r(NULL, ",", &save))
+        list[n++] = tok;
+    return n;
+}
 
 static int apply_params(struct pb_case_spec *c, char **params, size_t n, const char *url,
                         struct pb_err *err)
@@ -285,14 +290,14 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
         char *end;
         switch (opt) {
         case 'r':
-            o->nrunners += split(optarg, o->runners + o->nrunners, MAX_LIST - o->nrunners);
+            o->nrunners += split(o, optarg, o->runners + o->nrunners, MAX_LIST - o->nrunners);
             break;
         case 'w':
             o->workload = optarg;
             break;
         case 'c':
             o->nconcurrency +=
-                split(optarg, o->concurrency + o->nconcurrency, MAX_LIST - o->nconcurrency);
+                split(o, optarg, o->concurrency + o->nconcurrency, MAX_LIST - o->nconcurrency);
             break;
         case 'n':
             if (pb_parse_int(optarg, &v) < 0 || v < 1)
@@ -427,6 +432,11 @@ int pb_plan_check(const struct pb_plan *plan, const struct pb_topo *topo, struct
 {
     for (size_t i = 0; i < plan->count; i++) {
         const struct pb_case_spec *c = &plan->cases[i];
+        if ((c->runner->flags & PB_RUNNER_GATHER) && !c->tasks && c->rate <= 0)
+            return pb_err_set(err, -EINVAL,
+                              "%s gathers a fixed set of tasks: give -n, or --rate with "
+                              "--duration",
+                              c->runner->name);
         struct pb_pin_plan *pins = NULL;
         int rc = pb_pin_plan_make(topo, &c->pin, pb_case_workers(c), &pins, err);
         pb_pin_plan_destroy(pins);
@@ -553,5 +563,7 @@ out:
     json_decref(doc);
     pb_topo_destroy(topo);
     pb_plan_free(&plan);
+    for (size_t i = 0; i < opts.ncopies; i++)
+        free(opts.copies[i]);
     return code;
 }

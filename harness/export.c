@@ -396,9 +396,9 @@ static void put_num(FILE *out, char sep, double v)
 }
 
 static const char *const table_columns[] = {
-    "case",   "runner", "workload", "params",  "concurrency", "load",       "pin",
-    "metric", "unit",   "n",        "median",  "mean",        "stddev",     "cv",
-    "min",    "max",    "ci_low",   "ci_high", "speedup",     "efficiency",
+    "case",   "runner", "workload", "params",  "concurrency", "load",    "pin",
+    "metric", "unit",   "n",        "median",  "mean",        "stddev",  "cv",
+    "min",    "max",    "ci_low",   "ci_high", "ci_level",    "speedup", "efficiency",
 };
 
 static const char *pin_text(const json_t *c)
@@ -460,6 +460,7 @@ static int table_case(const json_t *c, char sep, FILE *out)
         put_num(out, sep, s.max);
         put_num(out, sep, s.ci_low);
         put_num(out, sep, s.ci_high);
+        put_num(out, sep, s.ci_level);
         put_num(out, sep, speedup);
         put_num(out, sep, eff);
         fputc('\n', out);

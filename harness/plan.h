@@ -41,6 +41,8 @@ struct pb_plan {
     int quiet;
     char output[4096];    /* "" default path, "-" stdout */
     char suite[4096];     /* the suite file, if any */
+    char suite_name[256]; /* and what it calls itself */
+    char suite_description[1024];
 };
 
 void pb_plan_init(struct pb_plan *p);

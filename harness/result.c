@@ -105,6 +105,10 @@ json_t *pb_result_new(int argc, char **argv, const struct pb_topo *topo, const s
     json_object_set_new(doc, "tool", tool);
     json_object_set_new(doc, "command_line", cmd);
     json_object_set_new(doc, "suite", plan->suite[0] ? json_string(plan->suite) : json_null());
+    if (plan->suite[0]) {
+        json_object_set_new(doc, "suite_name", json_string(plan->suite_name));
+        json_object_set_new(doc, "suite_description", json_string(plan->suite_description));
+    }
     json_object_set_new(doc, "started_at", json_string(now));
     json_object_set_new(doc, "finished_at", json_string(now));
     json_object_set_new(doc, "host", host(topo));

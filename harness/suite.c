@@ -21,9 +21,9 @@
 #define DEFAULT_WARMUP      1
 #define DEFAULT_QUEUE_DEPTH 1024
 
-#define MAX_LIST  64     /* runners or concurrency levels in one group */
-#define MAX_CASES 100000 /* a typo such as [1, 2, 4000000] lists is not a plan anyone wants */
-#define ECHO_MAX  64     /* how much of a bad value a message repeats */
+#define MAX_LIST  64    /* runners or concurrency levels in one group */
+#define MAX_CASES 10000 /* lists whose product is larger are a typo, not a plan */
+#define ECHO_MAX  64    /* how much of a bad value a message repeats */
 
 /* What a suite, a group and a workload entry may each set; the innermost wins. */
 struct settings {
@@ -461,9 +461,25 @@ static int same_case(const struct pb_case_spec *a, const struct pb_case_spec *b)
         a->loops != b->loops || a->rate != b->rate || (a->rate > 0 && a->arrivals != b->arrivals) ||
         a->queue_depth != b->queue_depth || strcmp(a->pin.text, b->pin.text) != 0)
         return 0;
-    for (size_t i = 0; i < a->params.count; i++)
-        if (strcmp(a->params.v[i].s, b->params.v[i].s) != 0)
-            return 0;
+    /* By value, not by spelling: "64Ki" and 65536 are one size. */
+    for (size_t i = 0; i < a->params.count; i++) {
+        const struct pb_param_value *x = &a->params.v[i], *y = &b->params.v[i];
+        switch (a->params.defs[i].type) {
+        case PB_PARAM_INT:
+        case PB_PARAM_BOOL:
+            if (x->i != y->i)
+                return 0;
+            break;
+        case PB_PARAM_DOUBLE:
+            if (x->d != y->d)
+                return 0;
+            break;
+        default:
+            if (strcmp(x->s, y->s) != 0)
+                return 0;
+            break;
+        }
+    }
     return 1;
 }
 
@@ -700,6 +716,10 @@ static int load_root(struct loader *l, const json_t *root)
     if (!groups)
         return fail(l, "no \"groups\": a suite needs at least one group of runners and "
                        "workloads");
+    snprintf(l->plan->suite_name, sizeof(l->plan->suite_name), "%s",
+             json_string_value(json_object_get(root, "name")) ?: "");
+    snprintf(l->plan->suite_description, sizeof(l->plan->suite_description), "%s",
+             json_string_value(json_object_get(root, "description")) ?: "");
     size_t len = path_key(l, "groups");
     if (!json_is_array(groups) || json_array_size(groups) == 0)
         return fail(l, "expected a non-empty list of groups");

@@ -3,6 +3,7 @@
 the C code), grouped the way the charts and the report show them."""
 import csv
 import io
+import json
 import math
 import os
 import re
@@ -13,9 +14,6 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNNER_ORDER = ["serial", "threads", "processes", "eventloop", "semaphore"]
 DEFAULT_PIN = "compact"
-# Workloads whose speed-up against serial is the point (the others wait, and their "speed-up"
-# only says how many waits overlap). `parbench list --json` does not carry the flag.
-CPU_PREFIXES = ("cpu.", "mem.")
 
 
 def die(msg):
@@ -93,13 +91,15 @@ class Group:
 
     def __init__(self, key, cases):
         self.workload, self.params, self.load, self.pin = key
+        params = self.params
         self.cases = cases
         self.runners = sorted({c.runner for c in cases}, key=runner_rank)
         self.slug = ""
+        self.shown_params = params  # set by groups(): what tells this group apart
 
     def title(self):
         t = self.workload
-        extra = [self.params] if self.params else []
+        extra = [self.shown_params] if self.shown_params else []
         if self.load and self.load != "closed":
             extra.append("load " + self.load)
         if self.pin and self.pin != DEFAULT_PIN:
@@ -107,7 +107,8 @@ class Group:
         return t + (" (" + "; ".join(extra) + ")" if extra else "")
 
     def is_cpu(self):
-        return self.workload.startswith(CPU_PREFIXES)
+        """Speed-up against serial is the point of CPU work; for waits it only counts overlap."""
+        return workload_kinds().get(self.workload) == "cpu"
 
     def of(self, runner):
         return sorted((c for c in self.cases if c.runner == runner),
@@ -155,6 +156,67 @@ def slugify(text, taken):
     return s
 
 
+_workloads = None
+
+
+def _list():
+    """The workloads of `parbench list --json`, read once."""
+    global _workloads
+    if _workloads is None:
+        _workloads = json.loads(run_parbench(["list", "--json"])).get("workloads", [])
+    return _workloads
+
+
+def param_defaults():
+    """{workload: {parameter: default text}}."""
+    return {w["name"]: {p["name"]: p.get("default", "") for p in w["params"]} for w in _list()}
+
+
+def workload_kinds():
+    """{workload: "cpu" | "io" | "none"}."""
+    return {w["name"]: w.get("kind", "none") for w in _list()}
+
+
+def _canon(v):
+    """One spelling per value, as parbench reads it: "64Ki" is 65536, "0" is false."""
+    low = v.strip().lower()
+    if low in ("false", "no"):
+        return "0"
+    if low in ("true", "yes"):
+        return "1"
+    m = re.match(r"^([+-]?\d+)(k|M|G|Ki|Mi|Gi)?$", v.strip())
+    if m:
+        mult = {"k": 10**3, "M": 10**6, "G": 10**9, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}
+        return str(int(m.group(1)) * mult.get(m.group(2), 1))
+    try:
+        f = float(v)
+        return str(int(f)) if f.is_integer() else repr(f)
+    except ValueError:
+        return v
+
+
+def split_params(text):
+    """"a=1,b=x,y" -> [("a", "1"), ("b", "x,y")]: a comma starts a parameter only before
+    a name and '='."""
+    if not text:
+        return []
+    return [tuple(p.split("=", 1)) if "=" in p else (p, "")
+            for p in re.split(r",(?=[A-Za-z_][A-Za-z0-9_]*=)", text)]
+
+
+def _shown_params(g, siblings):
+    """The parameters worth a title: those off their default, and those that differ between
+    groups of the same workload."""
+    defaults = param_defaults().get(g.workload, {})
+    mine = split_params(g.params)
+    varying = set()
+    for other in siblings:
+        theirs = dict(split_params(other.params))
+        varying |= {k for k, v in mine if _canon(theirs.get(k, v)) != _canon(v)}
+    return ",".join("%s=%s" % (k, v) for k, v in mine
+                    if k in varying or k not in defaults or _canon(defaults[k]) != _canon(v))
+
+
 def groups(cases):
     order, by_key = [], {}
     for c in cases:
@@ -163,14 +225,11 @@ def groups(cases):
             by_key[key] = []
             order.append(key)
         by_key[key].append(c)
+    out = [Group(key, by_key[key]) for key in order]
     taken = set()
-    out = []
-    for key in order:
-        g = Group(key, by_key[key])
-        g.slug = slugify(g.workload + "_" + g.params + ("_" + g.load if g.load != "closed"
-                                                        else "") +
-                         ("_" + g.pin if g.pin != DEFAULT_PIN else ""), taken)
-        out.append(g)
+    for g in out:
+        g.shown_params = _shown_params(g, [o for o in out if o.workload == g.workload])
+        g.slug = slugify(g.title().replace(" (", "_").replace("; ", "_"), taken)
     return out
 
 

@@ -20,7 +20,7 @@ GBENCH_COMPARE = "/usr/share/benchmark/compare.py"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 COLUMNS = ["case", "runner", "workload", "params", "concurrency", "load", "pin", "metric",
            "unit", "n", "median", "mean", "stddev", "cv", "min", "max", "ci_low", "ci_high",
-           "speedup", "efficiency"]
+           "ci_level", "speedup", "efficiency"]
 METRICS = ["throughput", "latency_p50", "latency_p99", "service_p50", "service_p99", "wall",
            "peak_rss"]
 

@@ -116,7 +116,7 @@ def suite_with_hostile_strings(d):
     os.makedirs(dirpath)
     suite["name"] = "tiny <b>bold</b>"
     suite["description"] = "desc <img src=x onerror=alert(2)>"
-    suite["groups"].append({"runners": ["threads"], "concurrency": [1],
+    suite["groups"].append({"runners": ["threads"], "concurrency": [1, 2],
                             "workload": "io.file",
                             "params": {"size": 4096, "dir": dirpath}, "tasks": 20})
     path = os.path.join(d, "suite.json")
@@ -135,8 +135,8 @@ def test_report(d):
         doc = json.load(f)
     pbtest.validate(doc, "document of the tiny suite")
     # 5 runners x 2 levels less serial's and eventloop's one; 3 runners x 2 workloads; io.file
-    check(len(doc["cases"]) == 8 + 2 * 5 + 1,
-          "the tiny suite expands to %d cases, expected 19" % len(doc["cases"]))
+    check(len(doc["cases"]) == 8 + 2 * 5 + 2,
+          "the tiny suite expands to %d cases, expected 20" % len(doc["cases"]))
     check(doc["suite"] == suite, "the document names the suite: %r" % doc["suite"])
     sumsq = [c for c in doc["cases"] if c["workload"] == "cpu.sumsq"]
     check(all(c["tasks"] == 100 and len(c["repetitions"]) == 3 and c["warmups"] == 0
@@ -225,7 +225,7 @@ BAD_SUITES = [
     ('{"groups": [{"runners": ["serial"], "workload": "null", "concurency": [1, 2]}]}',
      "groups[0]: unknown key 'concurency' (did you mean 'concurrency'?)"),
     ('{"groups": [\n  {"runners": ["serial"],\n   "workload": "null",]}',
-     "line 3 column 20: not JSON:"),
+     "line 3 column 23: not JSON:"),
 ]
 
 

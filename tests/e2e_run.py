@@ -21,6 +21,8 @@ for wl, params in WORKLOADS.items():
     if not doc:
         continue
     check(doc["complete"] and doc["stop_reason"] == "completed", wl + ": run completed")
+    check(",".join(RUNNERS) in doc["command_line"] and "1,2" in doc["command_line"],
+          wl + ": the command line is recorded as given: %s" % doc["command_line"])
     # serial runs once in a sweep; the others once per level
     check(len(doc["cases"]) == 5, "%s: 5 cases, got %d" % (wl, len(doc["cases"])))
     for c in doc["cases"]:

@@ -3,7 +3,7 @@
 # change counts.
 # Set by scripts/plot: gpdir, fmt, out, data (rows y, change %, ci low %, ci high %, label;
 # one file per verdict: data.'.'.v.'.tsv'), verdicts, threshold, ncases, chart_title, metric.
-width = 1000
+wide = 1
 height = 140 + 18 * ncases
 load gpdir.'/style.gp'
 

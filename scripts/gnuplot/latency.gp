@@ -2,8 +2,7 @@
 # workload, side by side, a line per runner; both axes log scale.
 # Set by scripts/plot: gpdir, fmt, out, data (rows c, p50, p99 in unit), unit, sweep, flat,
 # chart_title, xmin, xmax.
-width = 1000
-height = 460
+wide = 1
 load gpdir.'/style.gp'
 
 file(r) = data.'.'.r.'.tsv'
@@ -18,17 +17,16 @@ set tmargin at screen 0.86
 set bmargin at screen 0.13
 
 set title 'p50 (median)'
-set lmargin at screen 0.08
-set rmargin at screen 0.40
+set lmargin at screen 0.07
+set rmargin at screen 0.38
 unset key
-plot for [r in sweep] file(r) using 1:2 with linespoints ls runner_ls(r), \
-     for [r in flat] file(r) using 1:2 with lines ls runner_ls(r) dt 2
+eval "plot for [r in sweep] file(r) using 1:2 with linespoints ls runner_ls(r)" . \
+     flat_clause('1:2', 0)
 
 set title 'p99'
-set lmargin at screen 0.49
-set rmargin at screen 0.81
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.2
-plot for [r in sweep] file(r) using 1:3 with linespoints ls runner_ls(r) \
-         title runner_title(r), \
-     for [r in flat] file(r) using 1:3 with lines ls runner_ls(r) dt 2 title runner_title(r)
+set lmargin at screen 0.46
+set rmargin at screen 0.77
+set key at screen 0.785, screen 0.86 left top vertical Left reverse samplen 2.5 spacing 1.2
+eval "plot for [r in sweep] file(r) using 1:3 with linespoints ls runner_ls(r) " . \
+     "title runner_title(r)" . flat_clause('1:3', 1)
 unset multiplot

@@ -2,8 +2,7 @@
 # CPU-bound workload, with the ideal (linear) line and the machine's processing units marked.
 # Set by scripts/plot: gpdir, fmt, out, data (rows c, speedup, efficiency), sweep, flat,
 # chart_title, xmin, xmax, pus.
-width = 1000
-height = 460
+wide = 1
 load gpdir.'/style.gp'
 
 file(r) = data.'.'.r.'.tsv'
@@ -20,12 +19,12 @@ set title 'speed-up (serial = 1)'
 set ylabel 'speed-up (x; log scale)'
 set logscale y 2
 set format y '%g'
-set lmargin at screen 0.08
-set rmargin at screen 0.40
+set lmargin at screen 0.07
+set rmargin at screen 0.38
 unset key
-plot x with lines ls 20, \
-     for [r in sweep] file(r) using 1:2 with linespoints ls runner_ls(r), \
-     for [r in flat] file(r) using 1:2 with lines ls runner_ls(r) dt 2
+eval "plot x with lines ls 20, " . \
+     "for [r in sweep] file(r) using 1:2 with linespoints ls runner_ls(r)" . \
+     flat_clause('1:2', 0)
 
 set title 'parallel efficiency'
 set ylabel 'efficiency (speed-up / workers)'
@@ -33,11 +32,10 @@ unset logscale y
 set yrange [0:*]
 set offsets 0, 0, 0.1, 0
 set format y '%.1f'
-set lmargin at screen 0.49
-set rmargin at screen 0.81
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.2
-plot 1 with lines ls 20 title 'ideal (linear)', \
-     for [r in sweep] file(r) using 1:3 with linespoints ls runner_ls(r) \
-         title runner_title(r), \
-     for [r in flat] file(r) using 1:3 with lines ls runner_ls(r) dt 2 title runner_title(r)
+set lmargin at screen 0.46
+set rmargin at screen 0.77
+set key at screen 0.785, screen 0.86 left top vertical Left reverse samplen 2.5 spacing 1.2
+eval "plot 1 with lines ls 20 title 'ideal (linear)', " . \
+     "for [r in sweep] file(r) using 1:3 with linespoints ls runner_ls(r) " . \
+     "title runner_title(r)" . flat_clause('1:3', 1)
 unset multiplot

@@ -2,7 +2,7 @@
 # best throughput each runner reached on one workload, with its confidence interval.
 # Set by scripts/plot: gpdir, fmt, out, data (rows index, median, ci_low, ci_high, label),
 # runners, ndocs, chart_title.
-width = 1000
+wide = 1
 height = 480
 load gpdir.'/style.gp'
 
