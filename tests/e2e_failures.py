@@ -19,6 +19,19 @@ for c in ("1", "2"):
         # one worker: each crash but the one on the last task leaves work, so it is replaced
         check(workers[0]["replaced"] == 4, "c=1: 4 replacements, got %d" % workers[0]["replaced"])
 
+# a process worker over --timeout is killed and replaced; its task counts as a timeout
+doc, _ = run_doc(["-r", "processes", "-w", "cpu.sumsq", "-p", "n=20000000000", "-c", "1",
+                  "-n", "3", "--timeout", "200ms", "--repeat", "1", "--warmup", "0",
+                  "--max-errors", "100%"], expect=0)
+if doc:
+    rep = case(doc, "processes")["repetitions"][0]
+    check(rep["timeouts"] == 3 and rep["failures"] == {"timeout": 3},
+          "3 overrunning tasks killed as timeouts: %s" % rep["failures"])
+    check(rep["wall_s"] < 3, "killed promptly: %.2f s" % rep["wall_s"])
+    check(rep["placement"]["workers"][0]["replaced"] == 2, "the worker was replaced twice")
+    check("timeout" in rep["placement"]["workers"][0].get("last_failure", ""),
+          "cause says timeout")
+
 # exit and segv are crashes too; one more failure than allowed is exit 1
 for mode, cause in (("exit", "exited with status 3"), ("segv", "signal 11")):
     doc, _ = run_doc(["-r", "processes", "-w", "null", "-c", "2", "-n", "20", "--repeat", "1",
