@@ -11,10 +11,10 @@
 #include "harness/topo.h"
 
 struct pb_outcome {
-    uint64_t tasks;    /* tasks that ended, kept repetitions only */
-    uint64_t failed;   /* of which failed (timeouts included) */
-    int check_failed;  /* a workload's check of a whole repetition failed */
-    int stopped;       /* interrupted or --fail-fast: the plan did not run to its end */
+    uint64_t tasks;   /* tasks that ended, kept repetitions only */
+    uint64_t failed;  /* of which failed (timeouts included) */
+    int check_failed; /* a workload's check of a whole repetition failed */
+    int stopped;      /* interrupted or --fail-fast: the plan did not run to its end */
 };
 
 /* Runs the plan into doc's "cases". Returns 0 (failed tasks are results), or a negative code

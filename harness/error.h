@@ -7,9 +7,9 @@
 /* Exit codes of the parbench command (see README.md). */
 enum pb_exit {
     PB_EXIT_OK = 0,
-    PB_EXIT_FAILED = 1,      /* tasks failed beyond what was allowed, or a regression */
-    PB_EXIT_USAGE = 2,       /* bad usage or input */
-    PB_EXIT_ENV = 3,         /* the environment refused */
+    PB_EXIT_FAILED = 1, /* tasks failed beyond what was allowed, or a regression */
+    PB_EXIT_USAGE = 2,  /* bad usage or input */
+    PB_EXIT_ENV = 3,    /* the environment refused */
     PB_EXIT_INTERRUPTED = 130,
 };
 

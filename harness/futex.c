@@ -12,8 +12,8 @@ int pb_futex_wait(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_ns
 {
     struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
                           .tv_nsec = (long)(timeout_ns % 1000000000u)};
-    long rc = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected,
-                      timeout_ns ? &ts : NULL, NULL, 0);
+    long rc = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, expected, timeout_ns ? &ts : NULL,
+                      NULL, 0);
     if (rc == 0 || errno == EAGAIN)
         return 0;
     return -errno;

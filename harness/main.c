@@ -32,8 +32,9 @@ static const struct command commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "parbench %s (%s): which concurrency model wins, by how much\n\n"
-                 "usage: parbench COMMAND [options]\n\n",
+    fprintf(out,
+            "parbench %s (%s): which concurrency model wins, by how much\n\n"
+            "usage: parbench COMMAND [options]\n\n",
             PB_VERSION, PB_GIT_COMMIT);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);

@@ -1,4 +1,5 @@
-/* Typed plug-in parameters: a definition table per plug-in and the values parsed from -p key=value. */
+/* Typed plug-in parameters: a definition table per plug-in and the values parsed from -p key=value.
+ */
 #ifndef PB_PARAMS_H
 #define PB_PARAMS_H
 

@@ -37,7 +37,7 @@ struct pb_plan {
     double max_errors;     /* failures allowed before exit 1: a count, or a fraction if */
     int max_errors_is_pct; /* given as a percentage */
     uint64_t grace_ns;
-    int isolate;          /* each repetition in a fresh process */
+    int isolate; /* each repetition in a fresh process */
     int quiet;
     char output[4096];    /* "" default path, "-" stdout */
     char suite[4096];     /* the suite file, if any */

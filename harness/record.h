@@ -29,14 +29,14 @@ struct pb_worker_record {
     struct pb_hist latency; /* finished - created (or scheduled, open loop) */
     struct pb_hist service; /* finished - started */
     uint64_t status[PB_STATUS_COUNT];
-    uint64_t bytes;           /* bytes moved by the workload (stream, http, file) */
-    uint64_t last_finish_ns;  /* when this worker finished its last task */
-    struct pb_cpuset given;   /* the set the worker was bound to */
-    struct pb_cpuset seen;    /* the CPUs its tasks finished on */
-    uint64_t migrations;      /* CPU changes between consecutive tasks */
-    int last_cpu;             /* -1 before the first task */
-    uint32_t replacements;    /* process workers that died and were replaced in this slot */
-    char last_failure[128];   /* the cause of the last failure, for the document */
+    uint64_t bytes;          /* bytes moved by the workload (stream, http, file) */
+    uint64_t last_finish_ns; /* when this worker finished its last task */
+    struct pb_cpuset given;  /* the set the worker was bound to */
+    struct pb_cpuset seen;   /* the CPUs its tasks finished on */
+    uint64_t migrations;     /* CPU changes between consecutive tasks */
+    int last_cpu;            /* -1 before the first task */
+    uint32_t replacements;   /* process workers that died and were replaced in this slot */
+    char last_failure[128];  /* the cause of the last failure, for the document */
 };
 
 void pb_record_reset(struct pb_worker_record *r, const struct pb_cpuset *given);

@@ -7,11 +7,8 @@
 #include "workloads/workloads.h"
 
 const struct pb_runner_ops *const pb_runners[] = {
-    &pb_runner_serial,
-    &pb_runner_threads,
-    &pb_runner_processes,
-    &pb_runner_eventloop,
-    &pb_runner_semaphore,
+    &pb_runner_serial,    &pb_runner_threads,   &pb_runner_processes,
+    &pb_runner_eventloop, &pb_runner_semaphore,
 };
 const size_t pb_runner_count = sizeof(pb_runners) / sizeof(pb_runners[0]);
 

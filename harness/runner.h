@@ -28,16 +28,16 @@ struct pb_run_spec {
     const struct pb_workload_env *env;
     void *wl_shared;
 
-    unsigned concurrency;  /* tasks in progress at most (threads, processes, permits) */
-    unsigned workers;      /* records[] and pins->sets[] entries */
-    uint64_t tasks;        /* planned tasks; 0 with duration_ns */
-    uint64_t duration_ns;  /* with tasks == 0: start tasks until this much time has passed */
-    double rate;           /* open loop: tasks per second; 0 for a closed loop */
+    unsigned concurrency; /* tasks in progress at most (threads, processes, permits) */
+    unsigned workers;     /* records[] and pins->sets[] entries */
+    uint64_t tasks;       /* planned tasks; 0 with duration_ns */
+    uint64_t duration_ns; /* with tasks == 0: start tasks until this much time has passed */
+    double rate;          /* open loop: tasks per second; 0 for a closed loop */
     enum pb_arrivals arrivals;
-    uint64_t seed;         /* for poisson arrivals */
-    unsigned queue_depth;  /* threads and processes: the bounded queue */
-    uint64_t timeout_ns;   /* per task; 0 for none */
-    uint64_t grace_ns;     /* on interruption: how long running process workers may finish */
+    uint64_t seed;        /* for poisson arrivals */
+    unsigned queue_depth; /* threads and processes: the bounded queue */
+    uint64_t timeout_ns;  /* per task; 0 for none */
+    uint64_t grace_ns;    /* on interruption: how long running process workers may finish */
     int fail_fast;
 
     const struct pb_pin_plan *pins;
@@ -46,11 +46,11 @@ struct pb_run_spec {
 
 /* What the runner measured of the repetition as a whole. */
 struct pb_run_stats {
-    uint64_t start_ns;  /* the start barrier opened */
-    uint64_t end_ns;    /* the last task finished */
-    uint64_t submitted; /* tasks handed to workers (scheduled, in an open loop) */
+    uint64_t start_ns;               /* the start barrier opened */
+    uint64_t end_ns;                 /* the last task finished */
+    uint64_t submitted;              /* tasks handed to workers (scheduled, in an open loop) */
     uint64_t workers_peak_rss_bytes; /* process workers' peak RSS, summed */
-    int stopped;        /* ended early: interrupted or --fail-fast */
+    int stopped;                     /* ended early: interrupted or --fail-fast */
 };
 
 struct pb_runner_ops {

@@ -12,7 +12,7 @@ struct pb_schedule {
     uint64_t start_ns;
     uint64_t next_ns; /* scheduled time of the next task (open loop) */
     uint64_t issued;
-    uint64_t rng;     /* xorshift state for poisson gaps */
+    uint64_t rng; /* xorshift state for poisson gaps */
 };
 
 void pb_schedule_init(struct pb_schedule *a, const struct pb_run_spec *spec, uint64_t start_ns);

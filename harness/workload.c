@@ -9,8 +9,8 @@ int pb_workload_prepare(const struct pb_workload_ops *w, const struct pb_workloa
 }
 
 int pb_workload_verify(const struct pb_workload_ops *w, void *shared,
-                       const struct pb_workload_env *env, uint64_t tasks_ok,
-                       uint64_t tasks_crashed, struct pb_err *err)
+                       const struct pb_workload_env *env, uint64_t tasks_ok, uint64_t tasks_crashed,
+                       struct pb_err *err)
 {
     return w->verify ? w->verify(shared, env, tasks_ok, tasks_crashed, err) : 0;
 }

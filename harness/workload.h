@@ -93,8 +93,8 @@ struct pb_workload_ops {
 int pb_workload_prepare(const struct pb_workload_ops *w, const struct pb_workload_env *env,
                         void **shared, struct pb_err *err);
 int pb_workload_verify(const struct pb_workload_ops *w, void *shared,
-                       const struct pb_workload_env *env, uint64_t tasks_ok,
-                       uint64_t tasks_crashed, struct pb_err *err);
+                       const struct pb_workload_env *env, uint64_t tasks_ok, uint64_t tasks_crashed,
+                       struct pb_err *err);
 json_t *pb_workload_report(const struct pb_workload_ops *w, void *shared,
                            const struct pb_workload_env *env);
 void pb_workload_release(const struct pb_workload_ops *w, void *shared);

@@ -7,7 +7,7 @@
 #include "harness/runner.h"
 
 /* permits: tasks in progress at once over all loops; 0 for no limit (gather). */
-int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits,
-                       struct pb_run_stats *stats, struct pb_err *err);
+int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct pb_run_stats *stats,
+                       struct pb_err *err);
 
 #endif
