@@ -234,7 +234,11 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
         return 0;
     }
 
-    double wall = stats.end_ns > stats.start_ns ? (double)(stats.end_ns - stats.start_ns) / 1e9 : 0;
+    uint64_t end_ns = stats.start_ns; /* the workers' last finish */
+    for (unsigned i = 0; i < cr->workers; i++)
+        if (cr->records[i].last_finish_ns > end_ns)
+            end_ns = cr->records[i].last_finish_ns;
+    double wall = (double)(end_ns - stats.start_ns) / 1e9;
     json_t *rep = json_object();
     json_object_set_new(rep, "complete", json_boolean(!stats.stopped));
     json_object_set_new(rep, "wall_s", json_real(wall));

@@ -24,8 +24,3 @@ int pb_stop_requested(void)
 {
     return atomic_load_explicit(&stop_flag, memory_order_relaxed);
 }
-
-void pb_stop_reset(void)
-{
-    atomic_store_explicit(&stop_flag, 0, memory_order_relaxed);
-}

@@ -46,9 +46,8 @@ struct pb_run_spec {
 
 /* What the runner measured of the repetition as a whole. */
 struct pb_run_stats {
-    uint64_t start_ns;               /* the start barrier opened */
-    uint64_t end_ns;                 /* the last task finished */
-    uint64_t submitted;              /* tasks handed to workers (scheduled, in an open loop) */
+    uint64_t start_ns;  /* the start barrier opened (the end: the workers' last finish) */
+    uint64_t submitted; /* tasks handed to workers (scheduled, in an open loop) */
     uint64_t workers_peak_rss_bytes; /* process workers' peak RSS, summed */
     int stopped;                     /* ended early: interrupted or --fail-fast */
 };
@@ -69,6 +68,5 @@ unsigned pb_runner_workers(const struct pb_runner_ops *r, unsigned c, unsigned l
 /* Set from the SIGINT/SIGTERM handler and by --fail-fast: stop taking tasks. */
 void pb_stop_request(void);
 int pb_stop_requested(void);
-void pb_stop_reset(void);
 
 #endif

@@ -91,11 +91,6 @@ static int claim(struct pb_taskq *q, struct pb_task_item *out)
     return 0;
 }
 
-unsigned pb_taskq_capacity(const struct pb_taskq *q)
-{
-    return (unsigned)(q->mask + 1);
-}
-
 uint64_t pb_taskq_length(const struct pb_taskq *q)
 {
     uint64_t h = atomic_load(&q->head), t = atomic_load(&q->tail);

@@ -44,7 +44,6 @@ struct pb_taskq {
 /* Bytes needed for a queue of at least depth slots (rounded up to a power of two). */
 size_t pb_taskq_size(unsigned depth);
 void pb_taskq_init(struct pb_taskq *q, unsigned depth);
-unsigned pb_taskq_capacity(const struct pb_taskq *q);
 
 /* Switches to closed-loop mode: workers' pops claim tasks 0..tasks-1 (tasks 0: until
  * deadline_ns), the first `capacity` created at start_ns. Call before the workers start. */

@@ -102,9 +102,5 @@ int pb_workload_worker_init(const struct pb_workload_ops *w, void *shared,
                             const struct pb_workload_env *env, const struct pb_worker_env *wenv,
                             void **wstate, struct pb_err *err);
 void pb_workload_worker_fini(const struct pb_workload_ops *w, void *wstate);
-static inline int pb_workload_is_async(const struct pb_workload_ops *w)
-{
-    return w->start != NULL;
-}
 
 #endif

@@ -473,10 +473,6 @@ int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct 
     pb_gate_open(&e.gate, rc == 0);
     for (unsigned i = 0; i < started; i++)
         pthread_join(e.workers[i].tid, NULL);
-    stats->end_ns = stats->start_ns;
-    for (unsigned i = 0; i < n; i++)
-        if (spec->records[i].last_finish_ns > stats->end_ns)
-            stats->end_ns = spec->records[i].last_finish_ns;
     for (unsigned i = 0; i < n; i++)
         stats->submitted += e.workers[i].created;
     stats->stopped = pb_stop_requested();

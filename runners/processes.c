@@ -304,10 +304,7 @@ static int processes_run(const struct pb_run_spec *spec, struct pb_run_stats *st
     pb_taskq_close(pool.q);
     drain(&pool, 1);
 
-    stats->end_ns = stats->start_ns;
     for (unsigned i = 0; i < n; i++) {
-        if (spec->records[i].last_finish_ns > stats->end_ns)
-            stats->end_ns = spec->records[i].last_finish_ns;
         stats->workers_peak_rss_bytes += pool.ctl->slots[i].peak_rss;
         if (spec->rate <= 0)
             stats->submitted += pb_record_tasks(&spec->records[i]);

@@ -39,7 +39,6 @@ static void *serial_main(void *arg)
     }
     if (pb_stop_requested())
         r->stats->stopped = 1;
-    r->stats->end_ns = rec->last_finish_ns ? rec->last_finish_ns : pb_now_ns();
     pb_workload_worker_fini(spec->wl, wstate);
     return NULL;
 }

@@ -142,13 +142,8 @@ static int threads_run(const struct pb_run_spec *spec, struct pb_run_stats *stat
 join:
     for (unsigned i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    stats->end_ns = stats->start_ns;
-    for (unsigned i = 0; i < n && rc == 0; i++) {
-        if (spec->records[i].last_finish_ns > stats->end_ns)
-            stats->end_ns = spec->records[i].last_finish_ns;
-        if (spec->rate <= 0)
-            stats->submitted += pb_record_tasks(&spec->records[i]);
-    }
+    for (unsigned i = 0; i < n && rc == 0 && spec->rate <= 0; i++)
+        stats->submitted += pb_record_tasks(&spec->records[i]);
     if (pb_stop_requested())
         stats->stopped = 1;
 out:
