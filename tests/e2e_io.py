@@ -72,6 +72,20 @@ p = run(["run", "-r", "threads", "-w", "io.file", "-p", "dir=/nonexistent/x", "-
 check("/nonexistent/x" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
       "bad io.file dir named in one line: %r" % p.stderr)
 
+# --loops 2: two loops on two pinned threads share the tasks (and the semaphore's permits)
+doc, _ = run_doc(["-r", "eventloop,semaphore", "-w", "io.sleep", "-p", "ms=2", "-c", "4",
+                  "--loops", "2", "-n", "101", "--repeat", "1", "--warmup", "0"])
+if doc:
+    all_ok(doc, 101, "--loops 2")
+    for c in doc["cases"]:
+        workers = c["repetitions"][0]["placement"]["workers"]
+        check(c["workers"] == 2 and len(workers) == 2, c["runner"] + ": two loops")
+        check(sorted(w["tasks"] for w in workers) == [50, 51],
+              c["runner"] + ": the tasks split evenly: %s" % [w["tasks"] for w in workers])
+        if doc["host"]["pu_count"] >= 2:
+            check(workers[0]["cpuset"] != workers[1]["cpuset"],
+                  c["runner"] + ": each loop on its own PU")
+
 # eventloop takes no -c of its own
 p = run(["run", "-r", "eventloop", "-w", "io.sleep", "-c", "10", "-n", "5", "--quiet"], expect=2)
 check("semaphore" in p.stderr, "eventloop -c points at semaphore: %r" % p.stderr)
