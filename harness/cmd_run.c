@@ -18,14 +18,13 @@
 #include "harness/registry.h"
 #include "harness/result.h"
 #include "harness/suite.h"
+#include "harness/taskq.h"
 
-#define DEFAULT_TASKS       1000
-#define DEFAULT_REPEAT      10
-#define DEFAULT_WARMUP      1
-#define DEFAULT_QUEUE_DEPTH 1024
-#define MAX_LIST            64
-#define FD_RESERVE          64   /* descriptors besides connections: files, loops, pipes */
-#define PROBE_TIMEOUT_MS    5000 /* how long a --url server may take to accept a connection */
+#define MAX_LIST         64
+#define MIN_RATE         0.001 /* tasks/s: one task per 1000 s */
+#define MAX_RATE         1e9
+#define FD_RESERVE       64   /* descriptors besides connections: files, loops, pipes */
+#define PROBE_TIMEOUT_MS 5000 /* how long a --url server may take to accept a connection */
 
 static volatile sig_atomic_t got_signal;
 
@@ -276,10 +275,10 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
                          struct pb_err *err)
 {
     struct pb_case_spec *b = &o->base;
-    b->tasks = DEFAULT_TASKS;
-    b->repeat = DEFAULT_REPEAT;
-    b->warmup = DEFAULT_WARMUP;
-    b->queue_depth = DEFAULT_QUEUE_DEPTH;
+    b->tasks = PB_DEFAULT_TASKS;
+    b->repeat = PB_DEFAULT_REPEAT;
+    b->warmup = PB_DEFAULT_WARMUP;
+    b->queue_depth = PB_DEFAULT_QUEUE_DEPTH;
     b->loops = 1;
     int rc = pb_pin_parse("compact", &b->pin, err);
     int opt;
@@ -323,9 +322,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         case OPT_RATE:
             b->rate = strtod(optarg, &end);
-            if (end == optarg || *end || b->rate <= 0)
-                rc = pb_err_set(err, -EINVAL, "--rate: '%s' is not a positive tasks/s figure",
-                                optarg);
+            if (end == optarg || *end || !(b->rate >= MIN_RATE && b->rate <= MAX_RATE))
+                rc = pb_err_set(err, -EINVAL, "--rate: '%s' is not a tasks/s figure in [%g, %g]",
+                                optarg, MIN_RATE, MAX_RATE);
             break;
         case OPT_ARRIVALS:
             if (strcmp(optarg, "uniform") == 0)
@@ -365,6 +364,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         case OPT_QUEUE_DEPTH:
             rc = parse_uint("--queue-depth", optarg, 1, &b->queue_depth, err);
+            b->queue_depth = pb_taskq_capacity_for(b->queue_depth);
             break;
         case OPT_LOOPS:
             rc = parse_uint("--loops", optarg, 1, &b->loops, err);
@@ -437,6 +437,10 @@ int pb_plan_check(const struct pb_plan *plan, const struct pb_topo *topo, struct
                               "%s gathers a fixed set of tasks: give -n, or --rate with "
                               "--duration",
                               c->runner->name);
+        if ((c->runner->flags & PB_RUNNER_LOOPS) && c->concurrency && c->concurrency < c->loops)
+            return pb_err_set(err, -EINVAL,
+                              "--loops %u shares -c %u permits between loops: give -c %u or more",
+                              c->loops, c->concurrency, c->loops);
         struct pb_pin_plan *pins = NULL;
         int rc = pb_pin_plan_make(topo, &c->pin, pb_case_workers(c), &pins, err);
         pb_pin_plan_destroy(pins);
@@ -546,14 +550,15 @@ int pb_cmd_run(int argc, char **argv)
     }
     if (got_signal)
         code = PB_EXIT_INTERRUPTED;
-    else if (exceeded_errors(&plan, &outcome) || outcome.check_failed)
-        code = PB_EXIT_FAILED;
+    else if (outcome.stopped || exceeded_errors(&plan, &outcome) || outcome.check_failed)
+        code = PB_EXIT_FAILED; /* stopped without a signal: --fail-fast saw a failure */
     else
         code = PB_EXIT_OK;
     if (code == PB_EXIT_FAILED)
-        fprintf(stderr, "parbench: %llu of %llu tasks failed%s\n",
+        fprintf(stderr, "parbench: %llu of %llu tasks failed%s%s\n",
                 (unsigned long long)outcome.failed, (unsigned long long)outcome.tasks,
-                outcome.check_failed ? "; a workload's check failed" : "");
+                outcome.check_failed ? "; a workload's check failed" : "",
+                outcome.stopped ? "; --fail-fast stopped the run" : "");
     goto out;
 fail:
     fprintf(stderr, "parbench run: %s\n", err.msg);

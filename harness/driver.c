@@ -22,43 +22,31 @@
 #define UNSTABLE_CV        0.10
 #define OUTLIER_MADS       3.5
 
-/* What the process and its reaped children used, read around one repetition. */
-struct usage {
-    struct rusage self, children;
-};
-
-static void usage_read(struct usage *u)
+/* The workers' own usage, from the start barrier to their last task. */
+static void usage_json(const struct pb_worker_record *recs, unsigned n, json_t *rep)
 {
-    getrusage(RUSAGE_SELF, &u->self);
-    getrusage(RUSAGE_CHILDREN, &u->children);
-}
-
-static double tv_s(struct timeval a, struct timeval b)
-{
-    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
-}
-
-#define DELTA(field) ((b->self.field - a->self.field) + (b->children.field - a->children.field))
-
-static json_t *usage_json(const struct usage *a, const struct usage *b, json_t *rep)
-{
+    struct pb_usage u = {0};
+    for (unsigned i = 0; i < n; i++) {
+        const struct pb_usage *w = &recs[i].usage;
+        u.user_s += w->user_s;
+        u.sys_s += w->sys_s;
+        u.voluntary_switches += w->voluntary_switches;
+        u.involuntary_switches += w->involuntary_switches;
+        u.minor_faults += w->minor_faults;
+        u.major_faults += w->major_faults;
+    }
     json_t *cpu = json_object();
-    json_object_set_new(cpu, "user_s",
-                        json_real(tv_s(a->self.ru_utime, b->self.ru_utime) +
-                                  tv_s(a->children.ru_utime, b->children.ru_utime)));
-    json_object_set_new(cpu, "sys_s",
-                        json_real(tv_s(a->self.ru_stime, b->self.ru_stime) +
-                                  tv_s(a->children.ru_stime, b->children.ru_stime)));
+    json_object_set_new(cpu, "user_s", json_real(u.user_s));
+    json_object_set_new(cpu, "sys_s", json_real(u.sys_s));
     json_object_set_new(rep, "cpu", cpu);
     json_t *cs = json_object();
-    json_object_set_new(cs, "voluntary", json_integer(DELTA(ru_nvcsw)));
-    json_object_set_new(cs, "involuntary", json_integer(DELTA(ru_nivcsw)));
+    json_object_set_new(cs, "voluntary", json_integer((json_int_t)u.voluntary_switches));
+    json_object_set_new(cs, "involuntary", json_integer((json_int_t)u.involuntary_switches));
     json_object_set_new(rep, "context_switches", cs);
     json_t *f = json_object();
-    json_object_set_new(f, "minor", json_integer(DELTA(ru_minflt)));
-    json_object_set_new(f, "major", json_integer(DELTA(ru_majflt)));
+    json_object_set_new(f, "minor", json_integer((json_int_t)u.minor_faults));
+    json_object_set_new(f, "major", json_integer((json_int_t)u.major_faults));
     json_object_set_new(rep, "faults", f);
-    return rep;
 }
 
 /* The peak RSS counter (VmHWM) is per process and only grows; Linux resets it on request. */
@@ -128,6 +116,7 @@ struct case_run {
     struct pb_hist *latency, *service; /* one repetition, merged */
     struct pb_hist *case_latency;      /* every kept repetition, merged */
     struct pb_target *target;          /* the embedded HTTP target, when the case uses it */
+    uint64_t repetitions_run;          /* warm-ups included: each gets its own arrival seed */
     int target_pu;
 };
 
@@ -185,7 +174,7 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
         .duration_ns = c->duration_ns,
         .rate = c->rate,
         .arrivals = c->arrivals,
-        .seed = 0x5eed + (uint64_t)json_array_size(reps),
+        .seed = 0x5eed + cr->repetitions_run++,
         .queue_depth = c->queue_depth,
         .timeout_ns = c->timeout_ns,
         .grace_ns = cr->plan->grace_ns,
@@ -194,14 +183,11 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
         .records = cr->records,
     };
     struct pb_run_stats stats = {0};
-    struct usage u0, u1;
     double target_u0 = 0, target_s0 = 0;
     if (cr->target)
         target_cpu(cr->target, &target_u0, &target_s0);
     peak_rss_reset();
-    usage_read(&u0);
     rc = c->runner->run(&rs, &stats, err);
-    usage_read(&u1);
     if (rc < 0) {
         pb_workload_release(c->workload, shared);
         return rc;
@@ -257,7 +243,7 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
         json_object_set_new(rep, "bytes_per_s", json_real(wall > 0 ? (double)bytes / wall : 0));
     json_object_set_new(rep, "latency_ns", pb_result_percentiles(cr->latency));
     json_object_set_new(rep, "service_ns", pb_result_percentiles(cr->service));
-    usage_json(&u0, &u1, rep);
+    usage_json(cr->records, cr->workers, rep);
     json_object_set_new(rep, "peak_rss_bytes",
                         json_integer((json_int_t)(peak_rss_read() + stats.workers_peak_rss_bytes)));
     json_object_set_new(rep, "placement", placement_json(cr->records, cr->workers));
@@ -308,7 +294,8 @@ static void check_stability(json_t *jcase, json_t *doc, const char *label)
     if (n >= 2 && json_number_value(json_object_get(tp, "cv")) > UNSTABLE_CV)
         warn(jcase, doc, label, "unstable: throughput varies by %.0f%% (CV) across %zu repetitions",
              100 * json_number_value(json_object_get(tp, "cv")), n);
-    if (n && json_number_value(json_object_get(wall, "median")) < SHORT_REPETITION_S)
+    if (json_integer_value(json_object_get(wall, "n")) &&
+        json_number_value(json_object_get(wall, "median")) < SHORT_REPETITION_S)
         warn(jcase, doc, label,
              "repetitions last %.3f ms: too short to time well (aim for 10 ms or more: raise -n)",
              1e3 * json_number_value(json_object_get(wall, "median")));
@@ -408,17 +395,17 @@ out:
 }
 
 /* --isolate: the case's repetitions ran in child processes; account for what they found. */
-static int run_case_isolated(const struct pb_case_spec *c, json_t *doc, struct pb_outcome *out,
-                             struct pb_err *err)
+static int run_case_isolated(const struct pb_plan *plan, const struct pb_case_spec *c, json_t *doc,
+                             struct pb_outcome *out, struct pb_err *err)
 {
     char label[256];
     pb_case_label(c, label, sizeof(label));
     json_t *jcase = NULL;
-    int interrupted = 0;
+    int stopped = 0;
     pb_console_progress(label, c->warmup, c->warmup, c->repeat);
-    int rc = pb_isolate_case(c, &jcase, &interrupted, err);
+    int rc = pb_isolate_case(plan, c, &jcase, &stopped, err);
     pb_console_progress_done();
-    if (interrupted)
+    if (stopped)
         out->stopped = 1;
     if (!jcase)
         return rc;
@@ -443,7 +430,7 @@ int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo, json_t
 {
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < plan->count && !out->stopped; i++) {
-        int rc = plan->isolate ? run_case_isolated(&plan->cases[i], doc, out, err)
+        int rc = plan->isolate ? run_case_isolated(plan, &plan->cases[i], doc, out, err)
                                : run_case(plan, &plan->cases[i], topo, doc, out, err);
         if (rc < 0)
             return rc;

@@ -15,13 +15,13 @@ void pb_gate_init(struct pb_gate *g)
     atomic_store(&g->open, GATE_CLOSED);
 }
 
-int pb_gate_arrive(struct pb_gate *g, int ok)
+int pb_gate_arrive(struct pb_gate *g, const struct pb_err *setup_error)
 {
-    if (!ok)
-        atomic_fetch_add(&g->failed, 1);
+    if (setup_error && atomic_fetch_add(&g->failed, 1) == 0)
+        g->first_error = *setup_error; /* published by the arrival below */
     atomic_fetch_add(&g->arrived, 1);
     pb_futex_wake(&g->arrived, INT32_MAX);
-    if (!ok)
+    if (setup_error)
         return -ECANCELED;
     uint32_t state;
     while ((state = atomic_load(&g->open)) == GATE_CLOSED)
@@ -40,6 +40,15 @@ int pb_gate_wait_arrivals(struct pb_gate *g, uint32_t n, uint64_t timeout_ns)
         pb_futex_wait(&g->arrived, seen, deadline ? deadline - now : 0);
     }
     return 0;
+}
+
+int pb_gate_setup_error(struct pb_gate *g, struct pb_err *err)
+{
+    if (!atomic_load(&g->failed))
+        return 0;
+    if (err)
+        *err = g->first_error;
+    return -EINVAL;
 }
 
 void pb_gate_open(struct pb_gate *g, int go)

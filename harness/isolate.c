@@ -36,7 +36,8 @@ static void arg(struct argv_builder *a, const char *fmt, ...)
 }
 
 /* The command line that runs exactly this case once. */
-static void case_argv(const struct pb_case_spec *c, struct argv_builder *a)
+static void case_argv(const struct pb_plan *plan, const struct pb_case_spec *c,
+                      struct argv_builder *a)
 {
     arg(a, "parbench");
     arg(a, "run");
@@ -81,6 +82,10 @@ static void case_argv(const struct pb_case_spec *c, struct argv_builder *a)
     arg(a, "1");
     arg(a, "--max-errors");
     arg(a, "100%%");
+    arg(a, "--grace");
+    arg(a, "%lluns", (unsigned long long)plan->grace_ns);
+    if (plan->fail_fast)
+        arg(a, "--fail-fast");
     arg(a, "--quiet");
     arg(a, "-o");
     arg(a, "-");
@@ -146,8 +151,8 @@ static int run_child(char **argv, json_t **doc, int *status, struct pb_err *err)
     return 0;
 }
 
-int pb_isolate_case(const struct pb_case_spec *c, json_t **jcase, int *interrupted,
-                    struct pb_err *err)
+int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c, json_t **jcase,
+                    int *stopped, struct pb_err *err)
 {
     struct argv_builder a = {.n = 0};
     struct pb_doc **docs = calloc(c->repeat, sizeof(*docs));
@@ -157,14 +162,17 @@ int pb_isolate_case(const struct pb_case_spec *c, json_t **jcase, int *interrupt
     *jcase = NULL;
     if (!docs)
         return pb_err_set(err, -ENOMEM, "--isolate: out of memory");
-    case_argv(c, &a);
-    for (unsigned r = 0; r < c->repeat && !*interrupted; r++) {
+    case_argv(plan, c, &a);
+    for (unsigned r = 0; r < c->repeat && !*stopped; r++) {
         json_t *doc = NULL;
         int status = 0;
         if ((rc = run_child(a.v, &doc, &status, err)) < 0)
             break;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 130)
-            *interrupted = 1;
+        /* A child interrupted, or stopped by --fail-fast, stops the rest too. */
+        const char *reason = json_string_value(json_object_get(doc, "stop_reason"));
+        if ((WIFEXITED(status) && WEXITSTATUS(status) == 130) ||
+            (reason && strcmp(reason, "completed") != 0))
+            *stopped = 1;
         rc = pb_doc_from_json(&docs[n], doc, "--isolate child", err);
         json_decref(doc); /* the pb_doc holds its own reference */
         if (rc < 0)

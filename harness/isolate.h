@@ -9,10 +9,11 @@
 #include "harness/error.h"
 #include "harness/plan.h"
 
-/* Runs c's repetitions one child process each (each child runs c's warm-ups first) and returns
- * the merged case in *jcase (a new reference). *interrupted is set when a child was
- * interrupted. A child that fails to run is an error naming its exit status and message. */
-int pb_isolate_case(const struct pb_case_spec *c, json_t **jcase, int *interrupted,
-                    struct pb_err *err);
+/* Runs c's repetitions one child process each (each child runs c's warm-ups first, and gets
+ * plan's --fail-fast and --grace) and returns the merged case in *jcase (a new reference).
+ * *stopped is set when a child was interrupted or stopped by --fail-fast: no more children run.
+ * A child that fails to run is an error naming its exit status and message. */
+int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c, json_t **jcase,
+                    int *stopped, struct pb_err *err);
 
 #endif

@@ -11,6 +11,12 @@
 #include "harness/topo.h"
 #include "harness/workload.h"
 
+/* The defaults of `parbench run`, which a suite shares. */
+#define PB_DEFAULT_TASKS       1000
+#define PB_DEFAULT_REPEAT      10 /* enough samples for compare to reach alpha 0.01 */
+#define PB_DEFAULT_WARMUP      1
+#define PB_DEFAULT_QUEUE_DEPTH 1024
+
 struct pb_case_spec {
     const struct pb_runner_ops *runner;
     const struct pb_workload_ops *workload;

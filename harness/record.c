@@ -36,3 +36,18 @@ uint64_t pb_record_tasks(const struct pb_worker_record *r)
         n += r->status[i];
     return n;
 }
+
+static double tv_s(struct timeval t)
+{
+    return (double)t.tv_sec + (double)t.tv_usec / 1e6;
+}
+
+void pb_usage_add(struct pb_usage *u, const struct rusage *before, const struct rusage *after)
+{
+    u->user_s += tv_s(after->ru_utime) - tv_s(before->ru_utime);
+    u->sys_s += tv_s(after->ru_stime) - tv_s(before->ru_stime);
+    u->voluntary_switches += (uint64_t)(after->ru_nvcsw - before->ru_nvcsw);
+    u->involuntary_switches += (uint64_t)(after->ru_nivcsw - before->ru_nivcsw);
+    u->minor_faults += (uint64_t)(after->ru_minflt - before->ru_minflt);
+    u->major_faults += (uint64_t)(after->ru_majflt - before->ru_majflt);
+}

@@ -4,6 +4,7 @@
 #define PB_RECORD_H
 
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "harness/cpuset.h"
 #include "harness/histogram.h"
@@ -25,6 +26,13 @@ enum pb_status {
 /* snake_case names used in documents: "ok", "wrong_result", "crash", "timeout", ... */
 const char *pb_status_name(enum pb_status s);
 
+/* What a worker itself used of the machine while it ran tasks (getrusage deltas). */
+struct pb_usage {
+    double user_s, sys_s;
+    uint64_t voluntary_switches, involuntary_switches;
+    uint64_t minor_faults, major_faults;
+};
+
 struct pb_worker_record {
     struct pb_hist latency; /* finished - created (or scheduled, open loop) */
     struct pb_hist service; /* finished - started */
@@ -36,6 +44,7 @@ struct pb_worker_record {
     uint64_t migrations;     /* CPU changes between consecutive tasks */
     int last_cpu;            /* -1 before the first task */
     uint32_t replacements;   /* process workers that died and were replaced in this slot */
+    struct pb_usage usage;   /* from the start barrier to the last task, all its processes */
     char last_failure[128];  /* the cause of the last failure, for the document */
 };
 
@@ -59,5 +68,7 @@ static inline void pb_record_task(struct pb_worker_record *r, uint64_t created, 
 }
 
 uint64_t pb_record_tasks(const struct pb_worker_record *r);
+/* Adds the difference between two getrusage readings to u. */
+void pb_usage_add(struct pb_usage *u, const struct rusage *before, const struct rusage *after);
 
 #endif

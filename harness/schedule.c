@@ -1,6 +1,7 @@
 /* The producer's schedule: closed or open loop, bounded by a count or a duration. */
 #include "harness/schedule.h"
 
+#include <errno.h>
 #include <math.h>
 
 #include "harness/clock.h"
@@ -52,4 +53,36 @@ void pb_schedule_wait(const struct pb_schedule *a, uint64_t scheduled_ns)
 {
     while (scheduled_ns && pb_now_ns() < scheduled_ns && !pb_stop_requested())
         pb_sleep_until_ns(scheduled_ns);
+}
+
+/* How long the producer waits between polls. */
+#define FEED_POLL_NS 5000000u
+
+int pb_schedule_feed(struct pb_taskq *q, const struct pb_run_spec *spec, struct pb_run_stats *stats,
+                     int (*poll)(void *arg), void *arg)
+{
+    struct pb_schedule sched;
+    uint64_t index, when;
+    int rc = 0, pushed = 0;
+    pb_schedule_init(&sched, spec, stats->start_ns);
+    while (rc == 0 && pushed == 0 && pb_schedule_next(&sched, &index, &when)) {
+        for (uint64_t now; rc == 0 && !pb_stop_requested() && (now = pb_now_ns()) < when;) {
+            pb_sleep_until_ns(when - now > FEED_POLL_NS ? now + FEED_POLL_NS : when);
+            rc = poll ? poll(arg) : 0;
+        }
+        do {
+            pushed = pb_taskq_push(q, index, when, FEED_POLL_NS);
+            if (poll && rc == 0)
+                rc = poll(arg);
+        } while (pushed == -ETIMEDOUT && rc == 0 && !pb_stop_requested());
+        if (pushed == 0)
+            stats->submitted++;
+    }
+    if (pb_stop_requested()) {
+        stats->stopped = 1;
+        pb_taskq_abort(q);
+    } else {
+        pb_taskq_close(q);
+    }
+    return rc < 0 ? rc : 0;
 }

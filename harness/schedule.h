@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "harness/runner.h"
+#include "harness/taskq.h"
 
 struct pb_schedule {
     const struct pb_run_spec *spec;
@@ -21,5 +22,12 @@ void pb_schedule_init(struct pb_schedule *a, const struct pb_run_spec *spec, uin
 int pb_schedule_next(struct pb_schedule *a, uint64_t *index, uint64_t *scheduled_ns);
 /* Open loop: sleeps until the scheduled time (returns at once when late). */
 void pb_schedule_wait(const struct pb_schedule *a, uint64_t scheduled_ns);
+
+/* An open loop's producer: pushes spec's tasks into q on the schedule, counting them in
+ * stats->submitted, then closes q (or aborts it on a stop, setting stats->stopped). poll, when
+ * not NULL, runs at least every few milliseconds while the producer waits (for a task's time or
+ * for room in q); a negative return ends the feed with that code. */
+int pb_schedule_feed(struct pb_taskq *q, const struct pb_run_spec *spec, struct pb_run_stats *stats,
+                     int (*poll)(void *arg), void *arg);
 
 #endif

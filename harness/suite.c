@@ -14,12 +14,7 @@
 #include <jansson.h>
 
 #include "harness/registry.h"
-
-/* The defaults of `parbench run`, so that a suite and the command line agree. */
-#define DEFAULT_TASKS       1000
-#define DEFAULT_REPEAT      10
-#define DEFAULT_WARMUP      1
-#define DEFAULT_QUEUE_DEPTH 1024
+#include "harness/taskq.h"
 
 #define MAX_LIST  64    /* runners or concurrency levels in one group */
 #define MAX_CASES 10000 /* lists whose product is larger are a typo, not a plan */
@@ -531,7 +526,7 @@ static int expand(struct loader *l, const struct pb_workload_ops *w, const struc
     c.timeout_ns = s->timeout_ns;
     c.rate = s->rate;
     c.arrivals = s->arrivals;
-    c.queue_depth = s->queue_depth;
+    c.queue_depth = pb_taskq_capacity_for(s->queue_depth);
     c.loops = s->loops;
     c.pin = s->pin;
     c.repeat = s->repeat;
@@ -698,10 +693,10 @@ static int load_root(struct loader *l, const json_t *root)
     int rc;
 
     memset(&s, 0, sizeof(s));
-    s.tasks = DEFAULT_TASKS;
-    s.repeat = DEFAULT_REPEAT;
-    s.warmup = DEFAULT_WARMUP;
-    s.queue_depth = DEFAULT_QUEUE_DEPTH;
+    s.tasks = PB_DEFAULT_TASKS;
+    s.repeat = PB_DEFAULT_REPEAT;
+    s.warmup = PB_DEFAULT_WARMUP;
+    s.queue_depth = PB_DEFAULT_QUEUE_DEPTH;
     s.loops = 1;
     s.levels[0] = 1;
     s.nlevels = 1;

@@ -12,6 +12,8 @@ enum { Q_OPEN = 0, Q_CLOSED = 1, Q_ABORTED = 2 };
 /* A worker spins this many times on an empty queue before it sleeps: long enough to catch the
  * producer's next push, short enough not to steal its CPU when both share a core. */
 #define SPIN_BEFORE_SLEEP 200
+/* How long a claimer waits for its predecessor's store before it takes the slot as freed. */
+#define CLAIM_WAIT_LIMIT_NS 100000000u
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
@@ -19,19 +21,22 @@ enum { Q_OPEN = 0, Q_CLOSED = 1, Q_ABORTED = 2 };
 #define cpu_relax() atomic_signal_fence(memory_order_seq_cst)
 #endif
 
+unsigned pb_taskq_capacity_for(unsigned depth)
+{
+    unsigned cap = 2;
+    while (cap < depth && cap < (1u << 30))
+        cap <<= 1;
+    return cap;
+}
+
 size_t pb_taskq_size(unsigned depth)
 {
-    uint64_t cap = 2;
-    while (cap < depth)
-        cap <<= 1;
-    return sizeof(struct pb_taskq) + cap * sizeof(struct pb_taskq_cell);
+    return sizeof(struct pb_taskq) + pb_taskq_capacity_for(depth) * sizeof(struct pb_taskq_cell);
 }
 
 void pb_taskq_init(struct pb_taskq *q, unsigned depth)
 {
-    uint64_t cap = 2;
-    while (cap < depth)
-        cap <<= 1;
+    uint64_t cap = pb_taskq_capacity_for(depth);
     q->mask = cap - 1;
     for (uint64_t i = 0; i < cap; i++)
         atomic_store_explicit(&q->cells[i].seq, i, memory_order_relaxed);
@@ -78,12 +83,26 @@ static int claim(struct pb_taskq *q, struct pb_task_item *out)
     struct pb_taskq_cell *c = &q->cells[i & q->mask];
     uint64_t created = q->claim_start_ns;
     if (i >= cap) {
-        /* The claimer of i - cap stores right after its own claim; wait out that moment. */
+        /* The claimer of i - cap stores right after its own claim; wait out that moment. If it
+         * died in between (a process worker killed), its store never comes: after a while the
+         * slot counts as freed now. */
+        uint64_t give_up = 0;
+        created = 0;
         for (unsigned spin = 0; atomic_load_explicit(&c->seq, memory_order_acquire) != i - cap + 1;
-             spin++)
-            if (spin > SPIN_BEFORE_SLEEP)
-                sched_yield();
-        created = c->item.created_ns;
+             spin++) {
+            if (spin < SPIN_BEFORE_SLEEP)
+                continue;
+            uint64_t now = pb_now_ns();
+            if (!give_up) {
+                give_up = now + CLAIM_WAIT_LIMIT_NS;
+            } else if (now >= give_up || pb_taskq_aborted(q)) {
+                created = now;
+                break;
+            }
+            sched_yield();
+        }
+        if (!created)
+            created = c->item.created_ns;
     }
     c->item.created_ns = pb_now_ns();
     atomic_store_explicit(&c->seq, i + 1, memory_order_release);
@@ -182,6 +201,10 @@ int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint6
             wake_consumer(q);
             return 0;
         }
+        /* Checked on every pass: a consumer that died half way through a pop leaves its cell
+         * "full" forever, and the producer must still come back to its caller. */
+        if (deadline && pb_now_ns() >= deadline)
+            return -ETIMEDOUT;
         uint32_t seen = atomic_load(&q->not_full);
         atomic_store(&q->producer_waiting, 1);
         atomic_thread_fence(memory_order_seq_cst);
@@ -232,9 +255,12 @@ int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out)
     }
 }
 
+/* States only move forward (open, closed, aborted): a close after an abort keeps it aborted. */
 static void set_state(struct pb_taskq *q, uint32_t state)
 {
-    atomic_store(&q->state, state);
+    uint32_t cur = atomic_load(&q->state);
+    while (cur < state && !atomic_compare_exchange_weak(&q->state, &cur, state))
+        ;
     atomic_fetch_add(&q->not_empty, 1);
     atomic_fetch_add(&q->not_full, 1);
     pb_futex_wake(&q->not_empty, INT32_MAX);

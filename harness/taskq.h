@@ -41,12 +41,15 @@ struct pb_taskq {
     struct pb_taskq_cell cells[];
 };
 
-/* Bytes needed for a queue of at least depth slots (rounded up to a power of two). */
+/* The ring holds a power of two of slots, at least 2: depth rounded up. */
+unsigned pb_taskq_capacity_for(unsigned depth);
+/* Bytes needed for a queue of at least depth slots. */
 size_t pb_taskq_size(unsigned depth);
 void pb_taskq_init(struct pb_taskq *q, unsigned depth);
 
 /* Switches to closed-loop mode: workers' pops claim tasks 0..tasks-1 (tasks 0: until
- * deadline_ns), the first `capacity` created at start_ns. Call before the workers start. */
+ * deadline_ns), the first `capacity` created at start_ns. Call before the workers take tasks
+ * (before opening the start barrier, whose seq_cst store publishes these fields). */
 void pb_taskq_start_closed(struct pb_taskq *q, uint64_t tasks, uint64_t start_ns,
                            uint64_t deadline_ns);
 /* No task is left to hand out (closed and empty; or, closed loop, all claimed or time is up). */

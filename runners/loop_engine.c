@@ -12,6 +12,7 @@
 #include "harness/clock.h"
 #include "harness/gate.h"
 #include "harness/schedule.h"
+#include "harness/worker.h"
 
 /* How often a loop looks at the stop flag, and how many fresh slots a pool chunk holds. */
 #define STOP_POLL_MS 20
@@ -22,8 +23,10 @@
  * started, on the in-flight list, oldest first, so the oldest is the first to time out. */
 struct loop_task {
     struct loop_task *prev, *next;
+    struct loop_task *cprev, *cnext; /* on the list of tasks about to be cancelled */
     struct loop_worker *w;
-    int stop_cancelled;
+    int stop_cancelled; /* 1: by --timeout, 2: by a stop */
+    int to_cancel;
     struct pb_async_task t; /* followed by the workload's task_size bytes */
 };
 
@@ -43,7 +46,7 @@ struct loop_worker {
     struct pb_run_spec share; /* this loop's part of the tasks, rate and permits */
     struct pb_schedule sched;
     uint64_t permits; /* UINT64_MAX: no limit */
-    uint64_t in_flight, created, ended;
+    uint64_t in_flight, created;
     int creating_done, stopping, finished;
     int has_pending; /* open loop: the next scheduled task, not yet due */
     uint64_t pending_index, pending_when;
@@ -52,6 +55,7 @@ struct loop_worker {
     struct loop_task *wait_head, *wait_tail;
     struct loop_task *fly_head, *fly_tail;
     struct loop_task *inline_head, *inline_tail;
+    struct loop_task *cancel_head, *cancel_tail;
 
     /* Slot memory: chunks never move, freed slots are reused. */
     size_t slot_size;
@@ -71,8 +75,6 @@ struct engine {
     struct pb_run_stats *stats;
     struct loop_worker *workers;
     _Atomic uint64_t next_index;
-    atomic_int setup_failed;
-    struct pb_err err;
 };
 
 static struct slot_chunk *chunk_add(struct loop_worker *w, struct slot_chunk *after)
@@ -149,6 +151,45 @@ static void list_remove(struct loop_task **head, struct loop_task **tail, struct
     lt->prev = lt->next = NULL;
 }
 
+/* Cancelling one task may end others at once (a workload's done on its failure path), so the
+ * tasks to cancel are listed first, and a task that ends leaves the list. */
+static void cancel_list_add(struct loop_worker *w, struct loop_task *lt, int why)
+{
+    lt->stop_cancelled = why;
+    lt->to_cancel = 1;
+    lt->cnext = NULL;
+    lt->cprev = w->cancel_tail;
+    if (w->cancel_tail)
+        w->cancel_tail->cnext = lt;
+    else
+        w->cancel_head = lt;
+    w->cancel_tail = lt;
+}
+
+static void cancel_list_remove(struct loop_worker *w, struct loop_task *lt)
+{
+    if (!lt->to_cancel)
+        return;
+    lt->to_cancel = 0;
+    if (lt->cprev)
+        lt->cprev->cnext = lt->cnext;
+    else
+        w->cancel_head = lt->cnext;
+    if (lt->cnext)
+        lt->cnext->cprev = lt->cprev;
+    else
+        w->cancel_tail = lt->cprev;
+}
+
+static void cancel_listed(struct loop_worker *w)
+{
+    while (w->cancel_head) {
+        struct loop_task *lt = w->cancel_head;
+        cancel_list_remove(w, lt);
+        w->e->spec->wl->cancel(w->wstate, &lt->t);
+    }
+}
+
 static void start_waiting(struct loop_worker *w);
 static void maybe_finish(struct loop_worker *w);
 static void create_closed(struct loop_worker *w, uint64_t n);
@@ -183,8 +224,8 @@ static void task_done(struct pb_async_task *t, enum pb_status st, uint64_t bytes
         st = PB_FAIL_OTHER;
     pb_record_task(w->rec, t->created_ns, t->started_ns, finished, st, bytes, sched_getcpu());
     list_remove(&w->fly_head, &w->fly_tail, lt);
+    cancel_list_remove(w, lt);
     w->in_flight--;
-    w->ended++;
     slot_put(w, lt);
     if (st != PB_OK && spec->fail_fast)
         pb_stop_request();
@@ -204,7 +245,7 @@ static void create_task(struct loop_worker *w, uint64_t index, uint64_t created_
     struct loop_task *lt = slot_get(w);
     if (!lt) { /* out of memory: the task exists and fails, the run goes on */
         pb_record_task(w->rec, created_ns, created_ns, pb_now_ns(), PB_FAIL_OTHER, 0, -1);
-        w->ended++;
+        w->created++;
         return;
     }
     *lt = (struct loop_task){.w = w,
@@ -276,15 +317,11 @@ static void on_timeout_timer(uv_timer_t *timer)
     struct loop_worker *w = timer->data;
     const struct pb_run_spec *spec = w->e->spec;
     uint64_t now = pb_now_ns();
-    struct loop_task *lt = w->fly_head;
-    while (lt && lt->t.started_ns + spec->timeout_ns <= now) {
-        struct loop_task *next = lt->next; /* cancel may end the task at once */
-        if (!lt->stop_cancelled) {
-            lt->stop_cancelled = 1;
-            spec->wl->cancel(w->wstate, &lt->t);
-        }
-        lt = next;
-    }
+    for (struct loop_task *lt = w->fly_head; lt && lt->t.started_ns + spec->timeout_ns <= now;
+         lt = lt->next)
+        if (!lt->stop_cancelled)
+            cancel_list_add(w, lt, 1);
+    cancel_listed(w);
     arm_timeout(w);
 }
 
@@ -336,13 +373,10 @@ static void on_stop_timer(uv_timer_t *timer)
         w->stop_deadline = now + w->e->spec->grace_ns;
     }
     if (now >= w->stop_deadline && w->e->spec->wl->cancel) {
-        for (struct loop_task *lt = w->fly_head, *next; lt; lt = next) {
-            next = lt->next;
-            if (!lt->stop_cancelled) {
-                lt->stop_cancelled = 2;
-                w->e->spec->wl->cancel(w->wstate, &lt->t);
-            }
-        }
+        for (struct loop_task *lt = w->fly_head; lt; lt = lt->next)
+            if (!lt->stop_cancelled)
+                cancel_list_add(w, lt, 2);
+        cancel_listed(w);
     }
     maybe_finish(w);
 }
@@ -394,20 +428,25 @@ static void *loop_main(void *arg)
     struct engine *e = w->e;
     struct pb_err err;
     w->setup_ok = loop_setup(w, &err) == 0;
-    if (!w->setup_ok && atomic_fetch_add(&e->setup_failed, 1) == 0)
-        e->err = err;
-    if (pb_gate_arrive(&e->gate, w->setup_ok) == 0) {
-        pb_schedule_init(&w->sched, &w->share, e->stats->start_ns);
-        if (w->share.rate > 0)
+    if (pb_gate_arrive(&e->gate, w->setup_ok ? NULL : &err) == 0) {
+        /* Loop k's arrivals fall between the others': k/R later, its own Poisson stream. */
+        uint64_t offset = w->share.rate > 0 ? (uint64_t)(w->index * 1e9 / e->spec->rate) : 0;
+        pb_schedule_init(&w->sched, &w->share, e->stats->start_ns + offset);
+        if (w->share.rate > 0) {
             uv_timer_start(&w->arrival_timer, on_arrival_timer, 0, 0);
-        else if (w->share.tasks)
-            create_closed(w, w->share.tasks), w->creating_done = 1;
-        else
+        } else if (e->spec->tasks) { /* -n: this loop's share, all at once (maybe none) */
+            create_closed(w, w->share.tasks);
+            w->creating_done = 1;
+        } else { /* --duration: one per permit, then one per freed permit */
             create_closed(w, w->permits);
+        }
         uv_timer_start(&w->stop_timer, on_stop_timer, STOP_POLL_MS, STOP_POLL_MS);
+        struct rusage r0;
+        pb_worker_usage_begin(&r0);
         start_waiting(w);
         maybe_finish(w);
         uv_run(&w->loop, UV_RUN_DEFAULT);
+        pb_worker_usage_end(w->rec, &r0);
     }
     if (w->setup_ok)
         pb_workload_worker_fini(e->spec->wl, w->wstate);
@@ -453,6 +492,7 @@ int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct 
         w->share = *spec;
         w->share.tasks = spec->tasks / n + (k < spec->tasks % n);
         w->share.rate = spec->rate / n;
+        w->share.seed = spec->seed ^ (k + 1) * 0x9e3779b97f4a7c15u;
         w->permits = permits ? permits / n + (k < permits % n) : UINT64_MAX;
         if (!w->share.tasks && spec->tasks) /* more loops than tasks: this one idles */
             w->creating_done = 1;
@@ -463,11 +503,8 @@ int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct 
         }
     }
     pb_gate_wait_arrivals(&e.gate, started, 0);
-    if (rc == 0 && atomic_load(&e.setup_failed)) {
-        if (err)
-            *err = e.err;
-        rc = -EINVAL;
-    }
+    if (rc == 0)
+        rc = pb_gate_setup_error(&e.gate, err);
     if (rc == 0)
         stats->start_ns = pb_now_ns();
     pb_gate_open(&e.gate, rc == 0);

@@ -27,7 +27,8 @@
 /* One worker slot, shared: what its process is running, so a death can be accounted for. */
 struct slot {
     _Atomic uint32_t busy;
-    uint64_t task_index;
+    _Atomic uint64_t task_gen; /* bumped per task: the supervisor kills only the task it timed */
+    uint64_t ended_before;     /* the record's task count when this task started */
     uint64_t created_ns;
     uint64_t started_ns;
     pid_t pid;         /* 0 when no process is alive in this slot (parent's view) */
@@ -37,8 +38,6 @@ struct slot {
 
 struct ctl {
     struct pb_gate gate;
-    _Atomic uint32_t setup_failed;
-    struct pb_err setup_err; /* the first failing worker's */
     struct slot slots[];
 };
 
@@ -50,6 +49,7 @@ struct pool {
     size_t q_size;
     pid_t parent;
     unsigned alive;
+    uint64_t next_check; /* of supervise_poll */
 };
 
 static volatile sig_atomic_t child_exited;
@@ -75,14 +75,15 @@ static void child_main(struct pool *pool, unsigned index, int replacement)
     void *wstate = NULL;
     struct pb_err err;
     int ok = pb_worker_setup(spec, index, &wstate, &err) == 0;
-    if (!ok && atomic_fetch_add(&pool->ctl->setup_failed, 1) == 0)
-        pool->ctl->setup_err = err;
-    if (replacement ? !ok : pb_gate_arrive(&pool->ctl->gate, ok) < 0)
+    if (replacement ? !ok : pb_gate_arrive(&pool->ctl->gate, ok ? NULL : &err) < 0)
         _exit(0);
+    struct rusage r0;
+    pb_worker_usage_begin(&r0);
 
     struct pb_task_item item;
     while (pb_taskq_pop(pool->q, &item) == 0) {
-        slot->task_index = item.index;
+        atomic_fetch_add_explicit(&slot->task_gen, 1, memory_order_relaxed);
+        slot->ended_before = pb_record_tasks(rec);
         slot->created_ns = item.created_ns;
         slot->started_ns = pb_now_ns();
         atomic_store_explicit(&slot->busy, 1, memory_order_release);
@@ -91,6 +92,7 @@ static void child_main(struct pool *pool, unsigned index, int replacement)
         if (st != PB_OK && spec->fail_fast)
             pb_taskq_abort(pool->q);
     }
+    pb_worker_usage_end(rec, &r0);
     pb_workload_worker_fini(spec->wl, wstate);
     _exit(0);
 }
@@ -134,7 +136,12 @@ static int account_death(struct pool *pool, unsigned i, int status, const struct
     int crashed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0) || slot->killed_for;
     if (!crashed)
         return 0;
-    if (atomic_load_explicit(&slot->busy, memory_order_acquire)) {
+    /* A worker that died could not bracket its usage; its whole life is the best there is. */
+    struct rusage none = {0};
+    pb_usage_add(&rec->usage, &none, ru);
+    /* Busy, and not yet recorded by the worker itself (it may die between the two). */
+    if (atomic_load_explicit(&slot->busy, memory_order_acquire) &&
+        pb_record_tasks(rec) == slot->ended_before) {
         enum pb_status st = slot->killed_for ? (enum pb_status)slot->killed_for : PB_FAIL_CRASH;
         uint64_t created = slot->created_ns ? slot->created_ns : slot->started_ns;
         pb_record_task(rec, created, slot->started_ns, pb_now_ns(), st, 0, -1);
@@ -151,6 +158,7 @@ static int account_death(struct pool *pool, unsigned i, int status, const struct
 static int supervise(struct pool *pool, int replace)
 {
     const struct pb_run_spec *spec = pool->spec;
+    int reap = child_exited; /* SIGCHLD came: only then is wait4 worth its system calls */
     child_exited = 0;
     for (unsigned i = 0; i < spec->workers; i++) {
         struct slot *slot = &pool->ctl->slots[i];
@@ -158,16 +166,21 @@ static int supervise(struct pool *pool, int replace)
             continue;
         int status;
         struct rusage ru;
-        if (wait4(slot->pid, &status, WNOHANG, &ru) == slot->pid) {
+        if (reap && wait4(slot->pid, &status, WNOHANG, &ru) == slot->pid) {
             if (account_death(pool, i, status, &ru) && replace) {
                 spec->records[i].replacements++;
                 int rc = spawn(pool, i, 1);
                 if (rc < 0)
                     return rc;
             }
-        } else if (spec->timeout_ns && !slot->killed_for &&
-                   atomic_load_explicit(&slot->busy, memory_order_acquire) &&
-                   pb_now_ns() - slot->started_ns > spec->timeout_ns) {
+            continue;
+        }
+        if (!spec->timeout_ns || slot->killed_for)
+            continue;
+        uint64_t gen = atomic_load_explicit(&slot->task_gen, memory_order_acquire);
+        if (atomic_load_explicit(&slot->busy, memory_order_acquire) &&
+            pb_now_ns() - slot->started_ns > spec->timeout_ns &&
+            atomic_load_explicit(&slot->task_gen, memory_order_acquire) == gen) {
             slot->killed_for = PB_FAIL_TIMEOUT;
             kill(slot->pid, SIGKILL);
         }
@@ -175,29 +188,16 @@ static int supervise(struct pool *pool, int replace)
     return 0;
 }
 
-/* Feeds the queue on the arrivals schedule, supervising between pushes. */
-static int produce(struct pool *pool, struct pb_run_stats *stats)
+/* Called by the producer while it waits: supervise every poll interval, or at once when a
+ * worker died. */
+static int supervise_poll(void *arg)
 {
-    const struct pb_run_spec *spec = pool->spec;
-    struct pb_schedule arr;
-    uint64_t index, scheduled, next_check = 0;
-    int rc = 0, pushed = 0;
-    pb_schedule_init(&arr, spec, stats->start_ns);
-    while (pushed == 0 && pb_schedule_next(&arr, &index, &scheduled)) {
-        pb_schedule_wait(&arr, scheduled);
-        do {
-            pushed = pb_taskq_push(pool->q, index, scheduled, SUPERVISE_POLL_NS);
-            uint64_t now = pb_now_ns();
-            if (child_exited || now >= next_check) {
-                next_check = now + SUPERVISE_POLL_NS;
-                if ((rc = supervise(pool, 1)) < 0)
-                    return rc;
-            }
-        } while (pushed == -ETIMEDOUT && !pb_stop_requested());
-        if (pushed == 0)
-            stats->submitted++;
-    }
-    return 0;
+    struct pool *pool = arg;
+    uint64_t now = pb_now_ns();
+    if (!child_exited && now < pool->next_check)
+        return 0;
+    pool->next_check = now + SUPERVISE_POLL_NS;
+    return supervise(pool, 1);
 }
 
 /* Waits until every worker has left: they drain a closed queue; after an abort they finish the
@@ -282,10 +282,7 @@ static int processes_run(const struct pb_run_spec *spec, struct pb_run_stats *st
             goto out;
         }
     }
-    if (atomic_load(&pool.ctl->setup_failed)) {
-        if (err)
-            *err = pool.ctl->setup_err;
-        rc = -EINVAL;
+    if ((rc = pb_gate_setup_error(&pool.ctl->gate, err)) < 0) {
         pb_gate_open(&pool.ctl->gate, 0);
         drain(&pool, 0);
         goto out;
@@ -295,13 +292,12 @@ static int processes_run(const struct pb_run_spec *spec, struct pb_run_stats *st
         pb_taskq_start_closed(pool.q, spec->tasks, stats->start_ns,
                               stats->start_ns + spec->duration_ns);
     pb_gate_open(&pool.ctl->gate, 1);
-    rc = spec->rate > 0 ? produce(&pool, stats) : 0;
+    rc = spec->rate > 0 ? pb_schedule_feed(pool.q, spec, stats, supervise_poll, &pool) : 0;
     if (rc < 0) {
         pb_err_set(err, rc, "processes: cannot fork a replacement worker: %s", strerror(-rc));
         kill_all(&pool);
         goto out;
     }
-    pb_taskq_close(pool.q);
     drain(&pool, 1);
 
     for (unsigned i = 0; i < n; i++) {

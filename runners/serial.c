@@ -27,6 +27,8 @@ static void *serial_main(void *arg)
 
     struct pb_schedule arr;
     uint64_t index, scheduled;
+    struct rusage r0;
+    pb_worker_usage_begin(&r0);
     r->stats->start_ns = pb_now_ns();
     pb_schedule_init(&arr, spec, r->stats->start_ns);
     while (pb_schedule_next(&arr, &index, &scheduled)) {
@@ -37,6 +39,7 @@ static void *serial_main(void *arg)
             break;
         }
     }
+    pb_worker_usage_end(rec, &r0);
     if (pb_stop_requested())
         r->stats->stopped = 1;
     pb_workload_worker_fini(spec->wl, wstate);

@@ -20,9 +20,7 @@ struct pool {
     const struct pb_run_spec *spec;
     struct pb_taskq *q;
     struct pb_gate gate;
-    atomic_int setup_failed;
     _Atomic uint32_t exited; /* workers that have left, for the driver's wait */
-    struct pb_err err;       /* the first worker's set-up error */
 };
 
 struct worker_arg {
@@ -39,9 +37,9 @@ static void *worker_main(void *p)
     void *wstate = NULL;
     struct pb_err err;
     int ok = pb_worker_setup(spec, a->index, &wstate, &err) == 0;
-    if (!ok && atomic_fetch_add(&pool->setup_failed, 1) == 0)
-        pool->err = err; /* the driver reads it after the gate saw every arrival */
-    if (pb_gate_arrive(&pool->gate, ok) == 0) {
+    if (pb_gate_arrive(&pool->gate, ok ? NULL : &err) == 0) {
+        struct rusage r0;
+        pb_worker_usage_begin(&r0);
         struct pb_task_item item;
         while (pb_taskq_pop(pool->q, &item) == 0) {
             enum pb_status st = pb_worker_task(spec, wstate, rec, item.index, item.created_ns);
@@ -50,6 +48,7 @@ static void *worker_main(void *p)
                 pb_taskq_abort(pool->q);
             }
         }
+        pb_worker_usage_end(rec, &r0);
     }
     if (ok)
         pb_workload_worker_fini(spec->wl, wstate);
@@ -68,30 +67,6 @@ static void watch(struct pool *pool, unsigned n, struct pb_run_stats *stats)
             pb_taskq_abort(pool->q);
         }
         pb_futex_wait(&pool->exited, seen, PUSH_POLL_NS);
-    }
-}
-
-/* Open loop: feeds the queue on the schedule until the plan is done or a stop is asked for. */
-static void produce(struct pool *pool, struct pb_run_stats *stats)
-{
-    struct pb_schedule arr;
-    uint64_t index, scheduled;
-    pb_schedule_init(&arr, pool->spec, stats->start_ns);
-    while (pb_schedule_next(&arr, &index, &scheduled)) {
-        pb_schedule_wait(&arr, scheduled);
-        int rc;
-        while ((rc = pb_taskq_push(pool->q, index, scheduled, PUSH_POLL_NS)) == -ETIMEDOUT &&
-               !pb_stop_requested())
-            ;
-        if (rc < 0)
-            break;
-        stats->submitted++;
-    }
-    if (pb_stop_requested()) {
-        stats->stopped = 1;
-        pb_taskq_abort(pool->q);
-    } else {
-        pb_taskq_close(pool->q);
     }
 }
 
@@ -120,11 +95,8 @@ static int threads_run(const struct pb_run_spec *spec, struct pb_run_stats *stat
         }
     }
     pb_gate_wait_arrivals(&pool.gate, started, 0);
-    if (rc == 0 && atomic_load(&pool.setup_failed)) {
-        if (err)
-            *err = pool.err;
-        rc = -EINVAL;
-    }
+    if (rc == 0)
+        rc = pb_gate_setup_error(&pool.gate, err);
     if (rc < 0) {
         pb_gate_open(&pool.gate, 0);
         goto join;
@@ -132,7 +104,7 @@ static int threads_run(const struct pb_run_spec *spec, struct pb_run_stats *stat
     stats->start_ns = pb_now_ns();
     if (spec->rate > 0) {
         pb_gate_open(&pool.gate, 1);
-        produce(&pool, stats);
+        pb_schedule_feed(pool.q, spec, stats, NULL, NULL);
     } else {
         pb_taskq_start_closed(pool.q, spec->tasks, stats->start_ns,
                               stats->start_ns + spec->duration_ns);

@@ -67,4 +67,16 @@ if doc:
     check(rep["tasks_ok"] == 49 and rep["tasks_failed"] == 1,
           "fail-fast: serial stopped at task 50: %d ok" % rep["tasks_ok"])
 
+# --fail-fast in an open loop with process workers, and across --isolate children: exit 1, the
+# document says why, nothing runs after the failure's repetition
+for extra in (["-r", "processes", "-c", "2", "--rate", "2000", "-n", "400"],
+              ["-r", "threads", "-c", "2", "-n", "400", "--isolate"]):
+    doc, _ = run_doc(extra + ["-w", "null", "-p", "fail_every=10", "--fail-fast", "--repeat", "3",
+                              "--warmup", "0"], expect=1)
+    if doc:
+        reps = doc["cases"][0]["repetitions"]
+        check(doc["stop_reason"] == "fail_fast" and len(reps) == 1 and not reps[0]["complete"],
+              "%s: fail-fast stops after the first repetition: %s, %d" %
+              (" ".join(extra), doc["stop_reason"], len(reps)))
+
 done()

@@ -86,6 +86,19 @@ if doc:
             check(workers[0]["cpuset"] != workers[1]["cpuset"],
                   c["runner"] + ": each loop on its own PU")
 
+# more loops than tasks: the extra loops idle, exactly -n tasks run
+for runner, extra in (("eventloop", []), ("semaphore", ["-c", "4"])):
+    doc, _ = run_doc(["-r", runner, "-w", "null", "-n", "2", "--loops", "4", "--repeat", "1",
+                      "--warmup", "0"] + extra, timeout=30)
+    if doc:
+        rep = doc["cases"][0]["repetitions"][0]
+        check(rep["tasks_submitted"] == 2 and rep["tasks_ok"] == 2,
+              "%s --loops 4 -n 2: exactly 2 tasks, got %d/%d" %
+              (runner, rep["tasks_submitted"], rep["tasks_ok"]))
+p = run(["run", "-r", "semaphore", "-w", "null", "-c", "2", "--loops", "4", "-n", "10",
+         "--quiet", "-o", "-"], expect=2)
+check("--loops 4" in p.stderr, "fewer permits than loops: exit 2 naming it: %r" % p.stderr)
+
 # eventloop takes no -c of its own
 p = run(["run", "-r", "eventloop", "-w", "io.sleep", "-c", "10", "-n", "5", "--quiet"], expect=2)
 check("semaphore" in p.stderr, "eventloop -c points at semaphore: %r" % p.stderr)
