@@ -11,10 +11,9 @@
 #include "harness/workload.h"
 
 enum pb_runner_flags {
-    PB_RUNNER_SINGLE = 1 << 0,    /* one worker: concurrency is always 1 (serial) */
-    PB_RUNNER_GATHER = 1 << 1,    /* every task at once; -c is not its word (eventloop) */
-    PB_RUNNER_LOOPS = 1 << 2,     /* workers are event loops (--loops), not -c */
-    PB_RUNNER_PROCESSES = 1 << 3, /* workers are processes */
+    PB_RUNNER_SINGLE = 1 << 0, /* one worker: concurrency is always 1 (serial) */
+    PB_RUNNER_GATHER = 1 << 1, /* every task at once; -c is not its word (eventloop) */
+    PB_RUNNER_LOOPS = 1 << 2,  /* workers are event loops (--loops), not -c */
 };
 
 enum pb_arrivals {

@@ -318,6 +318,6 @@ const struct pb_runner_ops pb_runner_processes = {
     .name = "processes",
     .description = "C pre-forked pinned processes fed through shared memory "
                    "(ProcessPoolExecutor); dead workers are replaced",
-    .flags = PB_RUNNER_PROCESSES,
+    .flags = 0,
     .run = processes_run,
 };
