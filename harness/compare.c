@@ -18,8 +18,7 @@ void pb_compare_opts_init(struct pb_compare_opts *o)
         o->threshold[m] = 0.05;
         /* Wall time is the inverse of throughput for a fixed task count: comparing both would
          * count one effect twice in the Holm family. */
-        /* Wall time mirrors throughput; memory is opt-in (--metric peak_rss). */
-        o->metrics[m] = m != PB_METRIC_WALL && m != PB_METRIC_PEAK_RSS;
+        o->metrics[m] = pb_metric_def(m)->headline;
     }
 }
 
@@ -367,18 +366,19 @@ void pb_fmt_metric(char *buf, size_t len, enum pb_metric m, double v)
         snprintf(buf, len, "-");
         return;
     }
-    if (m == PB_METRIC_THROUGHPUT) {
+    const char *unit = pb_metric_def(m)->unit;
+    if (strcmp(unit, "tasks/s") == 0) {
         int i = 0;
         while (fabs(v) >= 1000.0 && i < 4) {
             v /= 1000.0;
             i++;
         }
         snprintf(buf, len, "%.4g%s/s", v, si[i]);
-    } else if (m == PB_METRIC_WALL) {
+    } else if (strcmp(unit, "s") == 0) {
         snprintf(buf, len, "%.4g s", v);
-    } else if (m == PB_METRIC_PEAK_RSS) {
+    } else if (strcmp(unit, "bytes") == 0) {
         snprintf(buf, len, "%.4g MB", v / 1e6);
-    } else {
+    } else { /* ns */
         int i = 0;
         while (fabs(v) >= 1000.0 && i < 3) {
             v /= 1000.0;
@@ -500,15 +500,27 @@ static void pad(FILE *out, const char *s, int width, int right)
         fprintf(out, "%s%*s", s, fill > 0 ? fill : 0, "");
 }
 
+enum { NCOL = 8 };
+
+/* A row of the text table: the case, the metric, then the formatted cells. */
+static void row_columns(const struct pb_comparison *r, struct cells *s, const char *cols[NCOL])
+{
+    row_cells(r, s);
+    const char *v[NCOL] = {
+        r->name,   pb_metric_def(r->metric)->name, s->base, s->new_, s->change, s->ci, s->p,
+        s->verdict};
+    memcpy(cols, v, sizeof(v));
+}
+
 int pb_compare_print_text(const struct pb_compare *c, FILE *out)
 {
-    enum { NCOL = 8 };
     char line[1024], ci_head[32];
     const char *heads[NCOL] = {"case",   "metric", "base",     "new",
                                "change", ci_head,  "p (Holm)", "verdict"};
     const int right[NCOL] = {0, 0, 1, 1, 1, 0, 1, 0};
     int w[NCOL];
     struct cells s;
+    const char *cols[NCOL];
 
     snprintf(ci_head, sizeof(ci_head), "%g%% CI", ci_percent(c));
     doc_line(c->base, line, sizeof(line));
@@ -522,11 +534,7 @@ int pb_compare_print_text(const struct pb_compare *c, FILE *out)
     for (int k = 0; k < NCOL; k++)
         w[k] = text_width(heads[k]);
     for (size_t i = 0; i < c->nrows; i++) {
-        const struct pb_comparison *r = &c->rows[i];
-        const char *cols[NCOL] = {
-            r->name,  pb_metric_def(r->metric)->name, s.base, s.new_, s.change, s.ci, s.p,
-            s.verdict};
-        row_cells(r, &s);
+        row_columns(&c->rows[i], &s, cols);
         for (int k = 0; k < NCOL; k++)
             if (text_width(cols[k]) > w[k])
                 w[k] = text_width(cols[k]);
@@ -536,11 +544,7 @@ int pb_compare_print_text(const struct pb_compare *c, FILE *out)
         fputs(k == NCOL - 1 ? "\n" : "  ", out);
     }
     for (size_t i = 0; i < c->nrows; i++) {
-        const struct pb_comparison *r = &c->rows[i];
-        const char *cols[NCOL] = {
-            r->name,  pb_metric_def(r->metric)->name, s.base, s.new_, s.change, s.ci, s.p,
-            s.verdict};
-        row_cells(r, &s);
+        row_columns(&c->rows[i], &s, cols);
         for (int k = 0; k < NCOL; k++) {
             pad(out, cols[k], k == NCOL - 1 ? 0 : w[k], right[k]);
             fputs(k == NCOL - 1 ? "\n" : "  ", out);

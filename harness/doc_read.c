@@ -14,13 +14,13 @@
 
 static const struct pb_metric_def metric_defs[PB_METRIC_COUNT] = {
     [PB_METRIC_THROUGHPUT] = {"throughput", "tasks/s", "throughput_per_s", NULL, "throughput_per_s",
-                              1},
-    [PB_METRIC_LATENCY_P50] = {"latency_p50", "ns", "latency_p50_ns", "latency_ns", "p50", 0},
-    [PB_METRIC_LATENCY_P99] = {"latency_p99", "ns", "latency_p99_ns", "latency_ns", "p99", 0},
-    [PB_METRIC_SERVICE_P50] = {"service_p50", "ns", "service_p50_ns", "service_ns", "p50", 0},
-    [PB_METRIC_SERVICE_P99] = {"service_p99", "ns", "service_p99_ns", "service_ns", "p99", 0},
-    [PB_METRIC_WALL] = {"wall", "s", "wall_s", NULL, "wall_s", 0},
-    [PB_METRIC_PEAK_RSS] = {"peak_rss", "bytes", "peak_rss_bytes", NULL, "peak_rss_bytes", 0},
+                              1, 1},
+    [PB_METRIC_LATENCY_P50] = {"latency_p50", "ns", "latency_p50_ns", "latency_ns", "p50", 0, 1},
+    [PB_METRIC_LATENCY_P99] = {"latency_p99", "ns", "latency_p99_ns", "latency_ns", "p99", 0, 1},
+    [PB_METRIC_SERVICE_P50] = {"service_p50", "ns", "service_p50_ns", "service_ns", "p50", 0, 1},
+    [PB_METRIC_SERVICE_P99] = {"service_p99", "ns", "service_p99_ns", "service_ns", "p99", 0, 1},
+    [PB_METRIC_WALL] = {"wall", "s", "wall_s", NULL, "wall_s", 0, 0},
+    [PB_METRIC_PEAK_RSS] = {"peak_rss", "bytes", "peak_rss_bytes", NULL, "peak_rss_bytes", 0, 0},
 };
 
 const struct pb_metric_def *pb_metric_def(enum pb_metric m)

@@ -51,6 +51,9 @@ struct pb_metric_def {
     const char *rep_object;  /* the repetition member holding it: NULL for a plain number */
     const char *rep_key;
     int bigger_is_better;
+    /* Compared and exported unless asked otherwise. Wall time mirrors throughput, and memory
+     * is a question of its own, so those two are not. */
+    int headline;
 };
 
 const struct pb_metric_def *pb_metric_def(enum pb_metric m);

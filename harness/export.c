@@ -300,7 +300,7 @@ int pb_export_github(const struct pb_doc *d, int bigger, json_t **out)
         for (int m = 0; m < PB_METRIC_COUNT && rc == 0; m++) {
             struct pb_summary s;
             const struct pb_metric_def *def = pb_metric_def(m);
-            if (m == PB_METRIC_WALL || m == PB_METRIC_PEAK_RSS || def->bigger_is_better != bigger)
+            if (!def->headline || def->bigger_is_better != bigger)
                 continue;
             rc = case_summary(c, (enum pb_metric)m, &s);
             if (rc == 0 && s.n)

@@ -104,9 +104,10 @@ static int claim(struct pb_taskq *q, struct pb_task_item *out)
         if (!created)
             created = c->item.created_ns;
     }
-    c->item.created_ns = pb_now_ns();
+    uint64_t now = pb_now_ns();
+    c->item.created_ns = now; /* task i + cap enters the queue as task i leaves it */
     atomic_store_explicit(&c->seq, i + 1, memory_order_release);
-    *out = (struct pb_task_item){.index = i, .created_ns = created};
+    *out = (struct pb_task_item){.index = i, .created_ns = created, .taken_ns = now};
     return 0;
 }
 

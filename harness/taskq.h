@@ -17,6 +17,7 @@
 struct pb_task_item {
     uint64_t index;
     uint64_t created_ns; /* when it entered the queue, or its scheduled time (open loop) */
+    uint64_t taken_ns;   /* when it left it (closed loop: the claim's clock read), or 0 */
 };
 
 struct pb_taskq_cell {

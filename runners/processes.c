@@ -85,9 +85,10 @@ static void child_main(struct pool *pool, unsigned index, int replacement)
         atomic_fetch_add_explicit(&slot->task_gen, 1, memory_order_relaxed);
         slot->ended_before = pb_record_tasks(rec);
         slot->created_ns = item.created_ns;
-        slot->started_ns = pb_now_ns();
+        slot->started_ns = item.taken_ns ? item.taken_ns : pb_now_ns();
         atomic_store_explicit(&slot->busy, 1, memory_order_release);
-        enum pb_status st = pb_worker_task(spec, wstate, rec, item.index, item.created_ns);
+        enum pb_status st =
+            pb_worker_task(spec, wstate, rec, item.index, item.created_ns, slot->started_ns);
         atomic_store_explicit(&slot->busy, 0, memory_order_release);
         if (st != PB_OK && spec->fail_fast)
             pb_taskq_abort(pool->q);

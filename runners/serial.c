@@ -34,7 +34,7 @@ static void *serial_main(void *arg)
     while (pb_schedule_next(&arr, &index, &scheduled)) {
         pb_schedule_wait(&arr, scheduled);
         r->stats->submitted++;
-        if (pb_worker_task(spec, wstate, rec, index, scheduled) != PB_OK && spec->fail_fast) {
+        if (pb_worker_task(spec, wstate, rec, index, scheduled, 0) != PB_OK && spec->fail_fast) {
             r->stats->stopped = 1;
             break;
         }

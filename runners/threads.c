@@ -42,7 +42,8 @@ static void *worker_main(void *p)
         pb_worker_usage_begin(&r0);
         struct pb_task_item item;
         while (pb_taskq_pop(pool->q, &item) == 0) {
-            enum pb_status st = pb_worker_task(spec, wstate, rec, item.index, item.created_ns);
+            enum pb_status st =
+                pb_worker_task(spec, wstate, rec, item.index, item.created_ns, item.taken_ns);
             if (st != PB_OK && spec->fail_fast) {
                 pb_stop_request();
                 pb_taskq_abort(pool->q);
