@@ -1,387 +1,334 @@
-/* The result document: header, repetitions, summaries, speed-ups and the atomic write. */
+/* Typed results: a repetition from its workers' records, case summaries, stability warnings and
+ * speed-ups, all on the typed model (documents are only written and read elsewhere). */
 #include "harness/result.h"
 
-#include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <hwloc.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
-#include <unistd.h>
-#include <uv.h>
 
-#include "build_info.h"
-#include "harness/stats.h"
+/* The runner every speed-up is measured against. */
+#define BASELINE_RUNNER "serial"
+/* Below this, a repetition's wall time is mostly clock, scheduling and start-up noise. */
+#define SHORT_REPETITION_S 0.01
+#define UNSTABLE_CV        0.10
+#define OUTLIER_MADS       3.5
 
-#ifdef __clang__
-#define PB_COMPILER "clang " __clang_version__
-#else
-#define PB_COMPILER "gcc " __VERSION__
-#endif
+const double pb_spectrum_percentiles[PB_SPECTRUM_POINTS] = {
+    0,  10, 20, 30, 40,   50,   60,    70,    75,     80, 85,
+    90, 95, 97, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
 
-void pb_utc_now(char *buf, size_t len)
+void pb_percentiles_of(const struct pb_hist *h, struct pb_percentiles *p)
 {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    p->min = h->count ? h->min : 0;
+    p->p50 = pb_hist_percentile(h, 50);
+    p->p90 = pb_hist_percentile(h, 90);
+    p->p99 = pb_hist_percentile(h, 99);
+    p->p99_9 = pb_hist_percentile(h, 99.9);
+    p->max = h->max;
+    p->mean = pb_hist_mean(h);
 }
 
-static json_t *libraries(void)
+int pb_rep_from_records(struct pb_rep_result *r, const struct pb_worker_record *recs, unsigned n,
+                        uint64_t start_ns, int complete)
 {
-    char hw[32];
-    unsigned v = hwloc_get_api_version();
-    snprintf(hw, sizeof(hw), "%u.%u.%u", v >> 16, (v >> 8) & 0xff, v & 0xff);
-    json_t *o = json_object();
-    json_object_set_new(o, "hwloc", json_string(hw));
-    json_object_set_new(o, "jansson", json_string(jansson_version_str()));
-    json_object_set_new(o, "libcurl", json_string(curl_version_info(CURLVERSION_NOW)->version));
-    json_object_set_new(o, "libuv", json_string(uv_version_string()));
-    return o;
-}
-
-static json_t *host(const struct pb_topo *topo)
-{
-    char name[256] = "unknown";
-    gethostname(name, sizeof(name) - 1);
-    struct utsname u;
-    uname(&u);
-    json_t *os = json_object();
-    json_object_set_new(os, "sysname", json_string(u.sysname));
-    json_object_set_new(os, "release", json_string(u.release));
-    json_object_set_new(os, "machine", json_string(u.machine));
-    json_t *h = json_object();
-    json_object_set_new(h, "hostname", json_string(name));
-    json_object_set_new(h, "os", os);
-    json_object_set_new(h, "cpu_model", json_string(pb_topo_cpu_model(topo)));
-    json_object_set_new(h, "pu_count", json_integer(pb_topo_pu_count(topo)));
-    json_object_set_new(h, "core_count", json_integer(pb_topo_core_count(topo)));
-    json_object_set_new(h, "topology", pb_topo_to_json(topo));
-    return h;
-}
-
-static json_t *settings(const struct pb_plan *plan)
-{
-    const struct pb_case_spec *first = plan->count ? &plan->cases[0] : NULL;
-    json_t *s = json_object();
-    json_object_set_new(s, "pin", json_string(first ? first->pin.text : "compact"));
-    json_object_set_new(s, "repeat", json_integer(first ? first->repeat : 1));
-    json_object_set_new(s, "warmup", json_integer(first ? first->warmup : 0));
-    json_object_set_new(s, "queue_depth", json_integer(first ? first->queue_depth : 0));
-    json_object_set_new(s, "timeout_s",
-                        first && first->timeout_ns ? json_real((double)first->timeout_ns / 1e9)
-                                                   : json_null());
-    json_object_set_new(s, "fail_fast", json_boolean(plan->fail_fast));
-    json_object_set_new(s, plan->max_errors_is_pct ? "max_errors_pct" : "max_errors",
-                        json_real(plan->max_errors));
-    json_object_set_new(s, "isolate", json_boolean(plan->isolate));
-    json_object_set_new(s, "clock", json_string("CLOCK_MONOTONIC"));
-    return s;
-}
-
-json_t *pb_result_new(int argc, char **argv, const struct pb_topo *topo, const struct pb_plan *plan)
-{
-    char now[32];
-    pb_utc_now(now, sizeof(now));
-    json_t *tool = json_object();
-    json_object_set_new(tool, "name", json_string("parbench"));
-    json_object_set_new(tool, "version", json_string(PB_VERSION));
-    json_object_set_new(tool, "git_commit", json_string(PB_GIT_COMMIT));
-    json_object_set_new(tool, "build_type", json_string(PB_BUILD_TYPE));
-    json_object_set_new(tool, "compiler", json_string(PB_COMPILER));
-    json_object_set_new(tool, "sanitizer", json_string(PB_SANITIZER));
-    json_t *cmd = json_array();
-    for (int i = 0; i < argc; i++)
-        json_array_append_new(cmd, json_string(argv[i]));
-
-    json_t *doc = json_object();
-    json_object_set_new(doc, "schema", json_string(PB_SCHEMA));
-    json_object_set_new(doc, "complete", json_false());
-    json_object_set_new(doc, "stop_reason", json_string("error"));
-    json_object_set_new(doc, "tool", tool);
-    json_object_set_new(doc, "command_line", cmd);
-    json_object_set_new(doc, "suite", plan->suite[0] ? json_string(plan->suite) : json_null());
-    if (plan->suite[0]) {
-        json_object_set_new(doc, "suite_name", json_string(plan->suite_name));
-        json_object_set_new(doc, "suite_description", json_string(plan->suite_description));
+    struct pb_hist *lat = malloc(sizeof(*lat)), *svc = malloc(sizeof(*svc));
+    memset(r, 0, sizeof(*r));
+    r->workers = calloc(n ? n : 1, sizeof(*r->workers));
+    if (!lat || !svc || !r->workers) {
+        free(lat);
+        free(svc);
+        free(r->workers);
+        r->workers = NULL;
+        return -ENOMEM;
     }
-    json_object_set_new(doc, "started_at", json_string(now));
-    json_object_set_new(doc, "finished_at", json_string(now));
-    json_object_set_new(doc, "host", host(topo));
-    json_object_set_new(doc, "libraries", libraries());
-    json_object_set_new(doc, "settings", settings(plan));
-    json_object_set_new(doc, "warnings", json_array());
-    json_object_set_new(doc, "cases", json_array());
-    return doc;
-}
-
-void pb_result_finish(json_t *doc, const char *stop_reason)
-{
-    char now[32];
-    pb_utc_now(now, sizeof(now));
-    json_object_set_new(doc, "complete", json_boolean(strcmp(stop_reason, "completed") == 0));
-    json_object_set_new(doc, "stop_reason", json_string(stop_reason));
-    json_object_set_new(doc, "finished_at", json_string(now));
-}
-
-json_t *pb_result_percentiles(const struct pb_hist *h)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "min", json_integer((json_int_t)(h->count ? h->min : 0)));
-    json_object_set_new(o, "p50", json_integer((json_int_t)pb_hist_percentile(h, 50)));
-    json_object_set_new(o, "p90", json_integer((json_int_t)pb_hist_percentile(h, 90)));
-    json_object_set_new(o, "p99", json_integer((json_int_t)pb_hist_percentile(h, 99)));
-    json_object_set_new(o, "p99_9", json_integer((json_int_t)pb_hist_percentile(h, 99.9)));
-    json_object_set_new(o, "max", json_integer((json_int_t)h->max));
-    json_object_set_new(o, "mean", json_real(pb_hist_mean(h)));
-    return o;
-}
-
-static json_t *param_value(const struct pb_params *p, size_t i)
-{
-    switch (p->defs[i].type) {
-    case PB_PARAM_INT:
-        return json_integer(p->v[i].i);
-    case PB_PARAM_DOUBLE:
-        return json_real(p->v[i].d);
-    case PB_PARAM_BOOL:
-        return json_boolean(p->v[i].i);
-    case PB_PARAM_STRING:
-        break;
+    pb_hist_reset(lat);
+    pb_hist_reset(svc);
+    uint64_t status[PB_STATUS_COUNT] = {0}, bytes = 0, end_ns = start_ns;
+    for (unsigned i = 0; i < n; i++) {
+        const struct pb_worker_record *w = &recs[i];
+        struct pb_worker_result *wr = &r->workers[i];
+        pb_hist_merge(lat, &w->latency);
+        pb_hist_merge(svc, &w->service);
+        for (int s = 0; s < PB_STATUS_COUNT; s++)
+            status[s] += w->status[s];
+        bytes += w->bytes;
+        if (w->last_finish_ns > end_ns)
+            end_ns = w->last_finish_ns;
+        r->usage.user_s += w->usage.user_s;
+        r->usage.sys_s += w->usage.sys_s;
+        r->usage.voluntary_switches += w->usage.voluntary_switches;
+        r->usage.involuntary_switches += w->usage.involuntary_switches;
+        r->usage.minor_faults += w->usage.minor_faults;
+        r->usage.major_faults += w->usage.major_faults;
+        wr->given = w->given;
+        wr->seen = w->seen;
+        wr->migrations = w->migrations;
+        wr->tasks = pb_record_tasks(w);
+        wr->replaced = w->replacements;
+        snprintf(wr->last_failure, sizeof(wr->last_failure), "%s", w->last_failure);
+        r->migrations += w->migrations;
     }
-    return json_string(p->v[i].s);
-}
-
-/* A stable identity: the same case in two documents gets the same id. */
-static void case_id(const struct pb_case_spec *c, char *buf, size_t len)
-{
-    size_t n = (size_t)snprintf(buf, len, "%s/%s", c->runner->name, c->workload->name);
-    for (size_t i = 0; i < c->params.count && n < len; i++) {
-        json_t *v = param_value(&c->params, i);
-        char *text = json_dumps(v, JSON_ENCODE_ANY);
-        n +=
-            (size_t)snprintf(buf + n, len - n, "/%s=%s", c->params.defs[i].name, text ? text : "?");
-        free(text);
-        json_decref(v);
+    r->nworkers = n;
+    r->complete = complete;
+    r->wall_s = (double)(end_ns - start_ns) / 1e9;
+    r->ok = status[PB_OK];
+    for (int s = 1; s < PB_STATUS_COUNT; s++) {
+        r->failures[s] = status[s];
+        r->failed += status[s];
     }
-    if (n < len && c->concurrency)
-        n += (size_t)snprintf(buf + n, len - n, "/c=%u", c->concurrency);
-    if (n < len && c->loops > 1)
-        n += (size_t)snprintf(buf + n, len - n, "/loops=%u", c->loops);
-    if (n < len && c->rate > 0)
-        n += (size_t)snprintf(buf + n, len - n, "/rate=%g/%s", c->rate,
-                              c->arrivals == PB_ARRIVALS_POISSON ? "poisson" : "uniform");
-    if (n < len)
-        snprintf(buf + n, len - n, "/pin=%s", c->pin.text);
+    r->timeouts = status[PB_FAIL_TIMEOUT];
+    r->throughput_per_s = r->wall_s > 0 ? (double)r->ok / r->wall_s : 0;
+    r->has_bytes = bytes > 0;
+    r->bytes_per_s = r->wall_s > 0 ? (double)bytes / r->wall_s : 0;
+    pb_percentiles_of(lat, &r->latency);
+    pb_percentiles_of(svc, &r->service);
+    r->check_ok = 1;
+    free(lat);
+    free(svc);
+    return 0;
 }
 
-json_t *pb_result_case_new(const struct pb_case_spec *c, const struct pb_pin_plan *plan)
+void pb_rep_free(struct pb_rep_result *r)
 {
-    char id[2048];
-    case_id(c, id, sizeof(id));
-    json_t *params = json_object();
-    for (size_t i = 0; i < c->params.count; i++)
-        json_object_set_new(params, c->params.defs[i].name, param_value(&c->params, i));
-    json_t *load = json_object();
-    json_object_set_new(load, "model", json_string(c->rate > 0 ? "open" : "closed"));
-    json_object_set_new(load, "rate_per_s", c->rate > 0 ? json_real(c->rate) : json_null());
-    json_object_set_new(
-        load, "arrivals",
-        c->rate > 0 ? json_string(c->arrivals == PB_ARRIVALS_POISSON ? "poisson" : "uniform")
-                    : json_null());
-    json_t *pin = json_object();
-    json_object_set_new(pin, "policy", json_string(pb_pin_policy_name(c->pin.policy)));
-    json_object_set_new(pin, "spec", json_string(c->pin.text));
-    json_object_set_new(pin, "plan", pb_pin_plan_to_json(plan));
-
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(id));
-    json_object_set_new(o, "runner", json_string(c->runner->name));
-    json_object_set_new(o, "workload", json_string(c->workload->name));
-    json_object_set_new(o, "params", params);
-    json_object_set_new(o, "concurrency",
-                        c->concurrency ? json_integer(c->concurrency) : json_null());
-    json_object_set_new(o, "workers", json_integer(pb_case_workers(c)));
-    json_object_set_new(o, "tasks", c->tasks ? json_integer((json_int_t)c->tasks) : json_null());
-    json_object_set_new(o, "duration_s",
-                        c->tasks ? json_null() : json_real((double)c->duration_ns / 1e9));
-    json_object_set_new(o, "load", load);
-    json_object_set_new(o, "pin", pin);
-    json_object_set_new(o, "queue_depth", json_integer(c->queue_depth));
-    json_object_set_new(o, "complete", json_false());
-    json_object_set_new(o, "warmups", json_integer(0));
-    json_object_set_new(o, "repetitions", json_array());
-    json_object_set_new(o, "warnings", json_array());
-    return o;
+    free(r->workers);
+    json_decref(r->workload);
+    json_decref(r->fixture);
+    memset(r, 0, sizeof(*r));
 }
 
-/* Summary of one numeric field across repetitions (a path of up to two keys). */
-static json_t *summarize_field(json_t *reps, const char *k1, const char *k2)
+int pb_rep_copy(struct pb_rep_result *dst, const struct pb_rep_result *src)
 {
-    size_t n = json_array_size(reps), m = 0;
-    double *x = calloc(n ? n : 1, sizeof(double));
-    size_t i;
-    json_t *rep;
-    json_array_foreach(reps, i, rep)
-    {
-        if (!json_is_true(json_object_get(rep, "complete")))
-            continue; /* an interrupted repetition is kept, but is no sample */
-        json_t *v = json_object_get(rep, k1);
-        if (k2)
-            v = json_object_get(v, k2);
-        if (json_is_number(v))
-            x[m++] = json_number_value(v);
+    *dst = *src;
+    dst->workers = calloc(src->nworkers ? src->nworkers : 1, sizeof(*dst->workers));
+    if (!dst->workers) {
+        memset(dst, 0, sizeof(*dst));
+        return -ENOMEM;
     }
-    struct pb_summary s;
-    pb_summarize(x, m, &s);
+    if (src->nworkers)
+        memcpy(dst->workers, src->workers, src->nworkers * sizeof(*dst->workers));
+    dst->workload = src->workload ? json_deep_copy(src->workload) : NULL;
+    dst->fixture = src->fixture ? json_deep_copy(src->fixture) : NULL;
+    if ((src->workload && !dst->workload) || (src->fixture && !dst->fixture)) {
+        pb_rep_free(dst);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void pb_case_result_init(struct pb_case_result *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+void pb_case_result_free(struct pb_case_result *c)
+{
+    for (size_t i = 0; i < c->nreps; i++)
+        pb_rep_free(&c->reps[i]);
+    for (size_t i = 0; i < c->nwarnings; i++)
+        free(c->warnings[i]);
+    free(c->warnings);
+    free(c->reps);
+    free(c->pin_plan);
+    pb_case_info_free(&c->info);
+    memset(c, 0, sizeof(*c));
+}
+
+int pb_case_result_add_rep(struct pb_case_result *c, struct pb_rep_result *r)
+{
+    if (c->nreps == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        struct pb_rep_result *v = realloc(c->reps, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        c->reps = v;
+        c->cap = cap;
+    }
+    c->reps[c->nreps++] = *r;
+    memset(r, 0, sizeof(*r));
+    return 0;
+}
+
+int pb_case_result_warn(struct pb_case_result *c, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->nwarnings; i++) {
+        if (strcmp(c->warnings[i], msg) == 0) {
+            free(msg);
+            return 0;
+        }
+    }
+    char **v = realloc(c->warnings, (c->nwarnings + 1) * sizeof(*v));
+    if (!v) {
+        free(msg);
+        return -ENOMEM;
+    }
+    c->warnings = v;
+    c->warnings[c->nwarnings++] = msg;
+    return 0;
+}
+
+int pb_case_samples(const struct pb_case_result *c, enum pb_metric m, double **x, size_t *n)
+{
+    const struct pb_metric_def *def = pb_metric_def(m);
+    *x = NULL;
+    *n = 0;
+    if (!def || !c->nreps)
+        return def ? 0 : -EINVAL;
+    double *v = malloc(c->nreps * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < c->nreps; i++) {
+        /* An interrupted repetition measured part of the work: not a sample of the whole. */
+        if (!c->reps[i].complete)
+            continue;
+        double val = def->value(&c->reps[i]);
+        if (isfinite(val))
+            v[k++] = val;
+    }
+    if (!k) {
+        free(v);
+        return 0;
+    }
+    *x = v;
+    *n = k;
+    return 0;
+}
+
+int pb_case_summarize(struct pb_case_result *c, const struct pb_hist *latency)
+{
+    for (int m = 0; m < PB_METRIC_COUNT; m++) {
+        double *x = NULL;
+        size_t n = 0;
+        int rc = pb_case_samples(c, (enum pb_metric)m, &x, &n);
+        if (rc < 0)
+            return rc;
+        pb_summarize(x, n, &c->summary[m]);
+        c->has_summary[m] = n > 0 || pb_metric_def(m)->always;
+        free(x);
+    }
+    if (latency) {
+        c->has_spectrum = latency->count > 0;
+        for (int i = 0; i < PB_SPECTRUM_POINTS; i++)
+            c->spectrum[i] = pb_hist_percentile(latency, pb_spectrum_percentiles[i]);
+    }
+    return 0;
+}
+
+double pb_case_median(const struct pb_case_result *c, enum pb_metric m)
+{
+    return c->has_summary[m] && c->summary[m].n ? c->summary[m].median : NAN;
+}
+
+uint64_t pb_case_failed(const struct pb_case_result *c)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < c->nreps; i++)
+        n += c->reps[i].failed;
+    return n;
+}
+
+/* Warns on the case, and tells fn. */
+static int stability_warn(struct pb_case_result *c, void (*fn)(const char *, const char *),
+                          const char *label, const char *msg)
+{
+    int rc = pb_case_result_warn(c, "%s", msg);
+    if (fn)
+        fn(label, msg);
+    return rc;
+}
+
+int pb_case_check_stability(struct pb_case_result *c,
+                            void (*fn)(const char *label, const char *msg))
+{
+    const struct pb_summary *tp = &c->summary[PB_METRIC_THROUGHPUT];
+    const struct pb_summary *wall = &c->summary[PB_METRIC_WALL];
+    char label[512], msg[512];
+    int rc = 0;
+    pb_case_info_label(&c->info, label, sizeof(label));
+    if (tp->n >= 2 && tp->cv > UNSTABLE_CV) {
+        snprintf(msg, sizeof(msg),
+                 "unstable: throughput varies by %.0f%% (CV) across %zu "
+                 "repetitions",
+                 100 * tp->cv, tp->n);
+        rc = rc ? rc : stability_warn(c, fn, label, msg);
+    }
+    if (wall->n && wall->median < SHORT_REPETITION_S) {
+        snprintf(msg, sizeof(msg),
+                 "repetitions last %.3f ms: too short to time well (aim for 10 ms "
+                 "or more: raise -n)",
+                 1e3 * wall->median);
+        rc = rc ? rc : stability_warn(c, fn, label, msg);
+    }
+    double *x = NULL;
+    size_t n = 0;
+    if (rc == 0 && (rc = pb_case_samples(c, PB_METRIC_THROUGHPUT, &x, &n)) == 0 && n >= 3) {
+        size_t *idx = calloc(n, sizeof(*idx));
+        size_t m = idx ? pb_outliers(x, n, OUTLIER_MADS, idx) : 0;
+        if (!idx)
+            rc = -ENOMEM;
+        if (m) {
+            /* Numbered as the document's kept repetitions are, from 1. */
+            char list[256] = "";
+            size_t len = 0;
+            for (size_t k = 0; k < m && len < sizeof(list); k++)
+                len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%zu", k ? ", " : "",
+                                        idx[k] + 1);
+            snprintf(msg, sizeof(msg), "outlier repetition(s) %s: throughput beyond %.1f MADs",
+                     list, OUTLIER_MADS);
+            rc = stability_warn(c, fn, label, msg);
+        }
+        free(idx);
+    }
     free(x);
-    if (!m && k2 == NULL && strcmp(k1, "bytes_per_s") == 0)
-        return NULL;
-    json_t *o = json_object();
-    json_object_set_new(o, "n", json_integer((json_int_t)s.n));
-    json_object_set_new(o, "median", json_real(s.median));
-    json_object_set_new(o, "mean", json_real(s.mean));
-    json_object_set_new(o, "stddev", json_real(s.stddev));
-    json_object_set_new(o, "cv", json_real(s.cv));
-    json_object_set_new(o, "min", json_real(s.min));
-    json_object_set_new(o, "max", json_real(s.max));
-    json_object_set_new(o, "ci_low", json_real(s.ci_low));
-    json_object_set_new(o, "ci_high", json_real(s.ci_high));
-    json_object_set_new(o, "ci_level", json_real(s.ci_level));
-    return o;
+    return rc;
 }
 
-static const double spectrum[] = {0,  10, 20, 30, 40,   50,   60,    70,    75,     80, 85,
-                                  90, 95, 97, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
-
-void pb_result_case_summarize(json_t *jcase, const struct pb_hist *latency)
+static int same_params(const struct pb_case_info *a, const struct pb_case_info *b)
 {
-    json_t *reps = json_object_get(jcase, "repetitions");
-    json_t *sum = json_object();
-    json_object_set_new(sum, "throughput_per_s", summarize_field(reps, "throughput_per_s", NULL));
-    json_object_set_new(sum, "wall_s", summarize_field(reps, "wall_s", NULL));
-    json_object_set_new(sum, "latency_p50_ns", summarize_field(reps, "latency_ns", "p50"));
-    json_object_set_new(sum, "latency_p99_ns", summarize_field(reps, "latency_ns", "p99"));
-    json_object_set_new(sum, "service_p50_ns", summarize_field(reps, "service_ns", "p50"));
-    json_object_set_new(sum, "service_p99_ns", summarize_field(reps, "service_ns", "p99"));
-    json_object_set_new(sum, "peak_rss_bytes", summarize_field(reps, "peak_rss_bytes", NULL));
-    json_t *bytes = summarize_field(reps, "bytes_per_s", NULL);
-    if (bytes)
-        json_object_set_new(sum, "bytes_per_s", bytes);
-    json_object_set_new(jcase, "summary", sum);
-
-    json_t *spec = json_array();
-    for (size_t i = 0; latency->count && i < sizeof(spectrum) / sizeof(spectrum[0]); i++) {
-        json_t *pt = json_object();
-        json_object_set_new(pt, "percentile", json_real(spectrum[i]));
-        json_object_set_new(pt, "value",
-                            json_integer((json_int_t)pb_hist_percentile(latency, spectrum[i])));
-        json_array_append_new(spec, pt);
-    }
-    json_object_set_new(jcase, "latency_spectrum_ns", spec);
+    char *pa = pb_case_info_params_text(a), *pb = pb_case_info_params_text(b);
+    int same = pa && pb && strcmp(pa, pb) == 0;
+    free(pa);
+    free(pb);
+    return same;
 }
 
 /* Cases with the same workload, parameters and load model compare with each other. */
-static int same_work(json_t *a, json_t *b)
+static int same_work(const struct pb_case_info *a, const struct pb_case_info *b)
 {
-    return json_equal(json_object_get(a, "workload"), json_object_get(b, "workload")) &&
-           json_equal(json_object_get(a, "params"), json_object_get(b, "params")) &&
-           json_equal(json_object_get(a, "load"), json_object_get(b, "load"));
+    return strcmp(a->workload, b->workload) == 0 && a->load.rate == b->load.rate &&
+           (!pb_load_open(&a->load) || a->load.arrivals == b->load.arrivals) && same_params(a, b);
 }
 
-static double median_throughput(json_t *c)
+void pb_speedups(struct pb_case_result *cases, size_t n)
 {
-    json_t *s = json_object_get(json_object_get(json_object_get(c, "summary"), "throughput_per_s"),
-                                "median");
-    return json_is_number(s) ? json_number_value(s) : 0;
-}
-
-void pb_result_speedups(json_t *doc)
-{
-    json_t *cases = json_object_get(doc, "cases");
-    size_t i, j;
-    json_t *c, *base;
-    json_array_foreach(cases, i, c)
-    {
-        if (strcmp(json_string_value(json_object_get(c, "runner")), "serial") == 0)
+    for (size_t i = 0; i < n; i++) {
+        struct pb_case_result *c = &cases[i];
+        c->speedup.present = 0;
+        if (strcmp(c->info.runner, BASELINE_RUNNER) == 0)
             continue;
-        json_array_foreach(cases, j, base)
-        {
-            if (strcmp(json_string_value(json_object_get(base, "runner")), "serial") ||
-                !same_work(c, base))
+        for (size_t j = 0; j < n; j++) {
+            const struct pb_case_result *base = &cases[j];
+            if (strcmp(base->info.runner, BASELINE_RUNNER) || !same_work(&c->info, &base->info))
                 continue;
-            double b = median_throughput(base), t = median_throughput(c);
-            if (b <= 0)
+            double b = pb_case_median(base, PB_METRIC_THROUGHPUT);
+            double t = pb_case_median(c, PB_METRIC_THROUGHPUT);
+            if (!(b > 0) || !isfinite(t))
                 break;
-            json_int_t workers = json_integer_value(json_object_get(c, "workers"));
-            json_t *s = json_object();
-            json_object_set_new(s, "baseline",
-                                json_string(json_string_value(json_object_get(base, "id"))));
-            json_object_set_new(s, "value", json_real(t / b));
-            json_object_set_new(s, "efficiency",
-                                json_real(t / b / (double)(workers ? workers : 1)));
-            json_object_set_new(c, "speedup", s);
+            c->speedup.present = 1;
+            snprintf(c->speedup.baseline, sizeof(c->speedup.baseline), "%s", base->info.id);
+            c->speedup.value = t / b;
+            c->speedup.efficiency = t / b / (double)(c->info.workers ? c->info.workers : 1);
             break;
         }
     }
-}
-
-static int mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    return 0;
-}
-
-void pb_result_default_path(char *buf, size_t len, const char *dir)
-{
-    char name[256] = "host", t[32];
-    gethostname(name, sizeof(name) - 1);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(buf, len, "%s/%s-%s.json", dir, t, name);
-}
-
-int pb_result_write(const json_t *doc, const char *path, struct pb_err *err)
-{
-    if (strcmp(path, "-") == 0) {
-        int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        fputc('\n', stdout);
-        fflush(stdout);
-        return rc < 0 ? pb_err_set(err, -EIO, "cannot write the document to stdout") : 0;
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    int rc = mkdirs(path);
-    if (rc < 0)
-        return pb_err_set(err, rc, "cannot create the directory of '%s': %s", path, strerror(-rc));
-    if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
-        unlink(tmp);
-        return pb_err_set(err, -EIO, "cannot write '%s'", tmp);
-    }
-    int fd = open(tmp, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    if (rename(tmp, path) < 0) {
-        rc = -errno;
-        unlink(tmp);
-        return pb_err_set(err, rc, "cannot rename '%s' to '%s': %s", tmp, path, strerror(-rc));
-    }
-    return 0;
 }

@@ -1,37 +1,113 @@
-/* The result document: its header (tool, host, libraries), the JSON of measured repetitions
- * and case summaries, speed-ups, and the atomic write. Keys follow results/schema. */
+/* Typed results: what a repetition measured and what a case is made of, the working model of the
+ * driver, the console, compare, export and merge. JSON is only how they are written
+ * (harness/doc_write.c) and read back (harness/doc_read.c). */
 #ifndef PB_RESULT_H
 #define PB_RESULT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <jansson.h>
 
-#include "harness/error.h"
+#include "harness/case_info.h"
+#include "harness/cpuset.h"
 #include "harness/histogram.h"
-#include "harness/plan.h"
+#include "harness/metric.h"
 #include "harness/record.h"
-#include "harness/topo.h"
+#include "harness/stats.h"
 
-#define PB_SCHEMA "parbench/result/v1"
+struct pb_percentiles {
+    uint64_t min, p50, p90, p99, p99_9, max;
+    double mean;
+};
 
-/* A new document with everything but the cases (an empty array) and the end state. */
-json_t *pb_result_new(int argc, char **argv, const struct pb_topo *topo,
-                      const struct pb_plan *plan);
-/* Sets complete, stop_reason and finished_at. */
-void pb_result_finish(json_t *doc, const char *stop_reason);
-/* {"min","p50","p90","p99","p99_9","max","mean"} of a histogram, in ns. */
-json_t *pb_result_percentiles(const struct pb_hist *h);
-/* The case's fixed fields: id, runner, workload, params, concurrency, load, pin... */
-json_t *pb_result_case_new(const struct pb_case_spec *c, const struct pb_pin_plan *plan);
-/* Adds "summary" from the repetitions and "latency_spectrum_ns" from the merged histogram. */
-void pb_result_case_summarize(json_t *jcase, const struct pb_hist *latency);
-/* Adds "speedup" to each case whose workload and parameters also ran under serial. */
-void pb_result_speedups(json_t *doc);
-/* Writes through a temporary file and rename, so a reader never sees half a document. "-" is
- * stdout. */
-int pb_result_write(const json_t *doc, const char *path, struct pb_err *err);
-/* results/runs/<UTC time>-<host>.json under dir. */
-void pb_result_default_path(char *buf, size_t len, const char *dir);
-/* UTC now as 2026-11-24T10:00:00Z. */
-void pb_utc_now(char *buf, size_t len);
+/* One worker of a repetition: where it was pinned and where its tasks ran. */
+struct pb_worker_result {
+    struct pb_cpuset given, seen;
+    uint64_t migrations, tasks;
+    uint32_t replaced;
+    char last_failure[128]; /* "" when none */
+};
+
+struct pb_rep_result {
+    int complete; /* 0: interrupted; kept, but no sample */
+    double wall_s;
+    uint64_t submitted, ok, failed, timeouts;
+    uint64_t failures[PB_STATUS_COUNT]; /* by kind; [PB_OK] stays 0 */
+    double throughput_per_s;
+    int has_bytes;
+    double bytes_per_s;
+    struct pb_percentiles latency, service;
+    struct pb_usage usage;
+    uint64_t peak_rss_bytes;
+    uint64_t migrations;
+    struct pb_worker_result *workers; /* owned */
+    size_t nworkers;
+    int check_ok;
+    char check_message[512];
+    json_t *workload; /* the workload's own facts (owned reference), or NULL */
+    json_t *fixture;  /* the case fixture's facts for this repetition (owned), or NULL */
+};
+
+/* Fills a repetition's totals from its workers' records; wall_s from their last finish. */
+int pb_rep_from_records(struct pb_rep_result *r, const struct pb_worker_record *recs, unsigned n,
+                        uint64_t start_ns, int complete);
+void pb_rep_free(struct pb_rep_result *r);
+/* A deep copy (the JSON members get their own references). -ENOMEM. */
+int pb_rep_copy(struct pb_rep_result *dst, const struct pb_rep_result *src);
+void pb_percentiles_of(const struct pb_hist *h, struct pb_percentiles *p);
+
+#define PB_SPECTRUM_POINTS 21
+/* The percentiles of a case's latency spectrum. */
+extern const double pb_spectrum_percentiles[PB_SPECTRUM_POINTS];
+
+struct pb_speedup {
+    int present;
+    char baseline[1024]; /* the serial case's id */
+    double value, efficiency;
+};
+
+struct pb_case_result {
+    struct pb_case_info info; /* owned */
+    struct pb_cpuset *pin_plan; /* one set per worker, owned */
+    unsigned pin_workers;
+    struct pb_rep_result *reps; /* kept repetitions in order, owned */
+    size_t nreps, cap;
+    unsigned warmups;
+    int complete;
+    struct pb_summary summary[PB_METRIC_COUNT];
+    int has_summary[PB_METRIC_COUNT];
+    uint64_t spectrum[PB_SPECTRUM_POINTS]; /* latency at pb_spectrum_percentiles */
+    int has_spectrum;
+    struct pb_speedup speedup;
+    char **warnings; /* owned */
+    size_t nwarnings;
+};
+
+void pb_case_result_init(struct pb_case_result *c);
+void pb_case_result_free(struct pb_case_result *c);
+/* Appends r, taking ownership of its members (r is emptied). -ENOMEM. */
+int pb_case_result_add_rep(struct pb_case_result *c, struct pb_rep_result *r);
+/* Appends a warning unless the case has it already. -ENOMEM. */
+int pb_case_result_warn(struct pb_case_result *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The samples of metric m: its value in each complete repetition that has it. *x is allocated
+ * (NULL when *n is 0). -ENOMEM. */
+int pb_case_samples(const struct pb_case_result *c, enum pb_metric m, double **x, size_t *n);
+/* Summaries of every metric from the complete repetitions; the spectrum from latency when given
+ * (a merge has no histogram and keeps the spectrum it set). -ENOMEM. */
+int pb_case_summarize(struct pb_case_result *c, const struct pb_hist *latency);
+/* The median of metric m, or NAN without a summary. */
+double pb_case_median(const struct pb_case_result *c, enum pb_metric m);
+/* Failed tasks over the kept repetitions. */
+uint64_t pb_case_failed(const struct pb_case_result *c);
+/* Flags what makes the samples untrustworthy: spread, outliers, too-short repetitions. Each
+ * warning goes to the case; fn, when not NULL, hears each one too (the console). -ENOMEM. */
+int pb_case_check_stability(struct pb_case_result *c, void (*fn)(const char *label, const char *msg));
+
+/* Speed-up against serial: each case whose workload, parameters and load also ran under serial
+ * gets the ratio of median throughputs, and the efficiency per worker. */
+void pb_speedups(struct pb_case_result *cases, size_t n);
 
 #endif
