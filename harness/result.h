@@ -9,7 +9,7 @@
 #include "harness/histogram.h"
 #include "harness/plan.h"
 #include "harness/record.h"
-#include "harness/topo.h"
+#include "harness/pin.h"
 
 #define PB_SCHEMA "parbench/result/v1"
 

@@ -7,7 +7,7 @@
 #include "harness/error.h"
 #include "harness/params.h"
 #include "harness/record.h"
-#include "harness/topo.h"
+#include "harness/pin.h"
 #include "harness/workload.h"
 
 enum pb_runner_flags {
