@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "harness/quote.h"
 
 static const char *const policy_names[] = {
     [PB_PIN_NONE] = "none",   [PB_PIN_COMPACT] = "compact", [PB_PIN_SCATTER] = "scatter",
@@ -20,21 +23,26 @@ const char *pb_pin_policy_name(enum pb_pin_policy p)
 int pb_pin_parse(const char *text, struct pb_pin_spec *out, struct pb_err *err)
 {
     struct pb_pin_spec spec;
+    struct pb_quote q;
     struct pb_err cerr;
+    size_t len = strlen(text);
     int rc;
 
     memset(&spec, 0, sizeof(spec));
-    if (strlen(text) >= sizeof(spec.text))
-        return pb_err_set(err, -EINVAL, "pin policy '%.32s...' is too long", text);
-    strcpy(spec.text, text);
+    if (len >= sizeof(spec.text))
+        return pb_err_set(err, -EINVAL,
+                          "pin policy %s is too long (%zu characters, at most %zu: write ranges "
+                          "such as list:0-15)",
+                          pb_quote(&q, text), len, sizeof(spec.text) - 1);
+    memcpy(spec.text, text, len + 1);
     if (strncmp(text, "list:", 5) == 0) {
         spec.policy = PB_PIN_LIST;
         rc = pb_cpuset_parse(text + 5, &spec.list, &cerr);
         if (rc < 0)
-            return pb_err_set(err, rc, "bad pin list '%s': %s", text, cerr.msg);
+            return pb_err_set(err, rc, "bad pin list %s: %s", pb_quote(&q, text), cerr.msg);
         if (pb_cpuset_count(&spec.list) == 0)
-            return pb_err_set(err, -EINVAL, "pin list '%s' names no CPU (write e.g. list:0,2-3)",
-                              text);
+            return pb_err_set(err, -EINVAL, "pin list %s names no CPU (write e.g. list:0,2-3)",
+                              pb_quote(&q, text));
     } else {
         unsigned p;
         for (p = 0; p < sizeof(policy_names) / sizeof(policy_names[0]); p++)
@@ -42,12 +50,34 @@ int pb_pin_parse(const char *text, struct pb_pin_spec *out, struct pb_err *err)
                 break;
         if (p == sizeof(policy_names) / sizeof(policy_names[0]))
             return pb_err_set(err, -EINVAL,
-                              "unknown pin policy '%s' (none, compact, scatter, cores or "
+                              "unknown pin policy %s (none, compact, scatter, cores or "
                               "list:CPUS such as list:0,2-3)",
-                              text);
+                              pb_quote(&q, text));
         spec.policy = (enum pb_pin_policy)p;
     }
     *out = spec;
+    return 0;
+}
+
+int pb_pin_spec_canonical(const struct pb_pin_spec *s, char *buf, size_t len)
+{
+    /* The longest list a set can format to ("0,2,4,...,1022" is about 2,000 characters). */
+    char list[PB_CPUSET_MAX * 8];
+    int n;
+
+    if (len > 0)
+        buf[0] = '\0';
+    if ((unsigned)s->policy >= sizeof(policy_names) / sizeof(policy_names[0]))
+        return -EINVAL;
+    if (s->policy == PB_PIN_LIST)
+        n = snprintf(buf, len, "list:%s", pb_cpuset_format(&s->list, list, sizeof(list)));
+    else
+        n = snprintf(buf, len, "%s", policy_names[s->policy]);
+    if (n < 0 || (size_t)n >= len) {
+        if (len > 0)
+            buf[0] = '\0';
+        return -ENOSPC;
+    }
     return 0;
 }
 

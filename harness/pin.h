@@ -16,15 +16,27 @@ enum pb_pin_policy {
     PB_PIN_LIST,    /* the PUs named by OS index, in ascending order whatever the order written */
 };
 
+/* The longest pin policy text, with its terminator. */
+#define PB_PIN_TEXT_MAX 256
+
 struct pb_pin_spec {
     enum pb_pin_policy policy;
-    struct pb_cpuset list; /* PB_PIN_LIST: the named OS indices */
-    char text[256];        /* as the user wrote it, for the document */
+    struct pb_cpuset list;      /* PB_PIN_LIST: the named OS indices */
+    char text[PB_PIN_TEXT_MAX]; /* as the user wrote it, for the document */
 };
 
-/* "none", "compact", "scatter", "cores" or "list:0,2-3". */
+/* "none", "compact", "scatter", "cores" or "list:CPUS" ("list:0,2-3", as pb_cpuset_parse reads
+ * it: no spaces, at least one CPU). -EINVAL with err naming the text otherwise, and for a text
+ * of PB_PIN_TEXT_MAX characters or more. */
 int pb_pin_parse(const char *text, struct pb_pin_spec *out, struct pb_err *err);
 const char *pb_pin_policy_name(enum pb_pin_policy p);
+/* One text per way of pinning, to compare specs by: the policy's name, or "list:" and the CPUs
+ * in ascending order with ranges ("list:0-1" for "list:1,0", "list:0,1" and "list:0-1,1"),
+ * since a plan takes a list's CPUs in ascending order whatever the order written. Two specs
+ * give the same text exactly when they make the same plan on every topology. It is never
+ * longer than the text it was parsed from, so PB_PIN_TEXT_MAX bytes hold it; -ENOSPC (and "")
+ * when len is too small, -EINVAL for a policy pb_pin_parse never makes. */
+int pb_pin_spec_canonical(const struct pb_pin_spec *s, char *buf, size_t len);
 
 /* One CPU set per worker. With more workers than the policy has PUs, worker i takes the set of
  * worker i mod (PUs in the policy's order): the order wraps around, so PUs are shared evenly. */

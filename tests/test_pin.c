@@ -236,6 +236,144 @@ static void test_pin_parse(void **state)
     assert_int_equal(pb_pin_parse(longtext, &spec, &err), -EINVAL);
 }
 
+/* Parses text, expecting failure with exactly msg and the spec untouched. */
+static void expect_pin_error(const char *text, const char *msg)
+{
+    struct pb_pin_spec spec, before;
+    struct pb_err err = {{0}};
+
+    memset(&spec, 0x5a, sizeof(spec));
+    before = spec;
+    if (pb_pin_parse(text, &spec, &err) != -EINVAL)
+        fail_msg("pin \"%s\" was accepted", text);
+    assert_string_equal(err.msg, msg);
+    assert_memory_equal(&spec, &before, sizeof(spec));
+}
+
+static void test_pin_parse_strict(void **state)
+{
+    /* spaces were once trimmed inside a list: "list: 0" pinned as "list:0" did */
+    expect_pin_error("list: 0", "bad pin list 'list: 0': bad CPU list item ' 0' (no spaces in a "
+                                "CPU list)");
+    expect_pin_error("list:0 ", "bad pin list 'list:0 ': bad CPU list item '0 ' (no spaces in a "
+                                "CPU list)");
+    expect_pin_error("list:0, 1", "bad pin list 'list:0, 1': bad CPU list item ' 1' (no spaces "
+                                  "in a CPU list)");
+    expect_pin_error(" compact", "unknown pin policy ' compact' (none, compact, scatter, cores or "
+                                 "list:CPUS such as list:0,2-3)");
+    expect_pin_error("compact ", "unknown pin policy 'compact ' (none, compact, scatter, cores or "
+                                 "list:CPUS such as list:0,2-3)");
+    expect_pin_error("list :0", "unknown pin policy 'list :0' (none, compact, scatter, cores or "
+                                "list:CPUS such as list:0,2-3)");
+    expect_pin_error("list:", "pin list 'list:' names no CPU (write e.g. list:0,2-3)");
+    expect_pin_error("list:,", "bad pin list 'list:,': bad CPU list item ''");
+    expect_pin_error("list:0,", "bad pin list 'list:0,': bad CPU list item ''");
+    expect_pin_error("list:3-1", "bad pin list 'list:3-1': bad CPU list item '3-1' (range goes "
+                                 "down)");
+    expect_pin_error("list:0-99999999", "bad pin list 'list:0-99999999': bad CPU list item "
+                                        "'0-99999999' (CPUs go up to 1023)");
+    expect_pin_error("list:0\n", "bad pin list 'list:0\\x0a': bad CPU list item '0\\x0a'");
+
+    /* the longest text is PB_PIN_TEXT_MAX - 1 characters; a longer one is refused, cut */
+    struct pb_pin_spec spec;
+    struct pb_err err = {{0}};
+    char text[PB_PIN_TEXT_MAX + 1];
+    size_t len = (size_t)sprintf(text, "list:0");
+    for (unsigned c = 2; len + 4 < PB_PIN_TEXT_MAX; c += 2)
+        len += (size_t)sprintf(text + len, ",%u", c);
+    while (len < PB_PIN_TEXT_MAX - 1)
+        len += (size_t)sprintf(text + len, ",1");
+    assert_int_equal(strlen(text), PB_PIN_TEXT_MAX - 1);
+    assert_int_equal(pb_pin_parse(text, &spec, &err), 0);
+    assert_string_equal(spec.text, text);
+    strcat(text, "1");
+    assert_int_equal(pb_pin_parse(text, &spec, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "...' is too long (256 characters, at most 255: write ranges "
+                                    "such as list:0-15)"));
+    assert_true(strlen(err.msg) < 160);
+    char huge[100000];
+    memset(huge, '1', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    assert_int_equal(pb_pin_parse(huge, &spec, &err), -EINVAL);
+    assert_true(strlen(err.msg) < 160);
+}
+
+static void expect_canonical(const char *text, const char *want)
+{
+    struct pb_pin_spec spec, again;
+    struct pb_err err = {{0}};
+    char buf[PB_PIN_TEXT_MAX], buf2[PB_PIN_TEXT_MAX];
+
+    if (pb_pin_parse(text, &spec, &err) != 0)
+        fail_msg("parsing %s: %s", text, err.msg);
+    assert_int_equal(pb_pin_spec_canonical(&spec, buf, sizeof(buf)), 0);
+    if (strcmp(buf, want) != 0)
+        fail_msg("canonical of '%s' is '%s', expected '%s'", text, buf, want);
+    /* it parses, to itself, and is never longer than what was written */
+    assert_int_equal(pb_pin_parse(buf, &again, &err), 0);
+    assert_int_equal(pb_pin_spec_canonical(&again, buf2, sizeof(buf2)), 0);
+    assert_string_equal(buf2, buf);
+    assert_true(strlen(buf) <= strlen(text));
+}
+
+static void test_pin_canonical(void **state)
+{
+    expect_canonical("none", "none");
+    expect_canonical("compact", "compact");
+    expect_canonical("scatter", "scatter");
+    expect_canonical("cores", "cores");
+    expect_canonical("list:0-1", "list:0-1");
+    expect_canonical("list:0,1", "list:0-1");
+    expect_canonical("list:1,0", "list:0-1");
+    expect_canonical("list:1,0,1", "list:0-1");
+    expect_canonical("list:0-1,1", "list:0-1");
+    expect_canonical("list:00,01", "list:0-1");
+    expect_canonical("list:1-1", "list:1");
+    expect_canonical("list:6,5,3", "list:3,5-6");
+    expect_canonical("list:0,2,4", "list:0,2,4");
+    expect_canonical("list:1023,0-1022", "list:0-1023");
+
+    /* Order does not matter to a plan: the list's CPUs go to workers in ascending order. So
+     * "list:1,0" and "list:0-1" make the same plan, as their one canonical text says. */
+    struct pb_topo *t = load(BIG);
+    static const char *const same[] = {"list:5,3", "list:3,5", "list:3-3,5"};
+    struct pb_pin_plan *first = plan(t, same[0], 5);
+    for (size_t i = 1; i < sizeof(same) / sizeof(same[0]); i++) {
+        struct pb_pin_plan *p = plan(t, same[i], 5);
+        assert_memory_equal(p->sets, first->sets, 5 * sizeof(p->sets[0]));
+        pb_pin_plan_destroy(p);
+    }
+    pb_pin_plan_destroy(first);
+    pb_topo_destroy(t);
+
+    /* different ways of pinning, different texts */
+    static const char *const differ[] = {"none",   "compact",  "scatter",  "cores",
+                                         "list:0", "list:0-1", "list:0,2", "list:1"};
+    char seen[8][PB_PIN_TEXT_MAX];
+    for (size_t i = 0; i < 8; i++) {
+        struct pb_pin_spec spec;
+        struct pb_err err = {{0}};
+        assert_int_equal(pb_pin_parse(differ[i], &spec, &err), 0);
+        assert_int_equal(pb_pin_spec_canonical(&spec, seen[i], sizeof(seen[i])), 0);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(seen[i], seen[j]);
+    }
+
+    /* too small a buffer: -ENOSPC and "", never a cut text that reads as another list */
+    struct pb_pin_spec spec;
+    struct pb_err err = {{0}};
+    char small[9];
+    assert_int_equal(pb_pin_parse("list:0,2-3", &spec, &err), 0);
+    assert_int_equal(pb_pin_spec_canonical(&spec, small, sizeof(small)), -ENOSPC);
+    assert_string_equal(small, "");
+    assert_int_equal(pb_pin_spec_canonical(&spec, small, 0), -ENOSPC);
+    char exact[11];
+    assert_int_equal(pb_pin_spec_canonical(&spec, exact, sizeof(exact)), 0);
+    assert_string_equal(exact, "list:0,2-3");
+    spec.policy = (enum pb_pin_policy)42;
+    assert_int_equal(pb_pin_spec_canonical(&spec, exact, sizeof(exact)), -EINVAL);
+}
+
 static void test_plan_this_machine(void **state)
 {
     struct pb_topo *t = load(NULL);
@@ -289,6 +427,8 @@ int main(void)
         cmocka_unit_test(test_plan_intel_numbering),
         cmocka_unit_test(test_plan_numa),
         cmocka_unit_test(test_pin_parse),
+        cmocka_unit_test(test_pin_parse_strict),
+        cmocka_unit_test(test_pin_canonical),
         cmocka_unit_test(test_plan_this_machine),
         cmocka_unit_test(test_plan_json),
     };
