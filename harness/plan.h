@@ -11,7 +11,7 @@
 #include "harness/load.h"
 #include "harness/params.h"
 #include "harness/runner.h"
-#include "harness/topo.h"
+#include "harness/pin.h"
 #include "harness/workload.h"
 
 /* The defaults of `parbench run`, which a suite shares. */

@@ -9,7 +9,7 @@
 
 #include "harness/error.h"
 #include "harness/load.h"
-#include "harness/topo.h"
+#include "harness/pin.h"
 #include "harness/record.h"
 #include "harness/workload.h"
 
