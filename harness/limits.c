@@ -1,6 +1,7 @@
 /* The machine's limits. */
 #include "harness/limits.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
