@@ -191,7 +191,8 @@ static int read_duration(struct loader *l, const json_t *v, int zero_ok, uint64_
 
     if (json_is_string(v))
         ok = pb_parse_duration_ns(json_string_value(v), out) == 0;
-    else if (json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) < 1e9) {
+    else if (json_is_number(v) && json_number_value(v) >= 0 &&
+             json_number_value(v) <= (double)PB_DURATION_MAX_NS / 1e9) {
         *out = (uint64_t)llround(json_number_value(v) * 1e9);
         ok = 1;
     }
