@@ -11,6 +11,7 @@
 
 #include "harness/cli.h"
 #include "harness/error.h"
+#include "harness/pin.h"
 #include "harness/topo.h"
 
 #define TOPO_MAX_WORKERS 65536

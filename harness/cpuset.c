@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/quote.h"
+
 void pb_cpuset_clear(struct pb_cpuset *s)
 {
     memset(s, 0, sizeof(*s));
@@ -59,45 +61,56 @@ char *pb_cpuset_format(const struct pb_cpuset *s, char *buf, size_t len)
     return buf;
 }
 
-/* A CPU number: decimal digits only, so "-1", "+2" and "0x3" are rejected rather than read. */
+/* A CPU number: decimal digits only, so "-1", "+2" and "0x3" are rejected rather than read;
+ * -2 for one past the largest a set holds (once every character is known to be a digit). */
 static int parse_cpu(const char *p, const char *end, unsigned *out)
 {
+    unsigned long v = 0;
+    int big = 0;
+
     if (p == end)
         return -1;
-    unsigned long v = 0;
     for (; p < end; p++) {
         if (*p < '0' || *p > '9')
             return -1;
         v = v * 10 + (unsigned long)(*p - '0');
-        if (v >= PB_CPUSET_MAX)
-            return -2;
+        if (v >= PB_CPUSET_MAX) {
+            big = 1;
+            v = 0;
+        }
     }
+    if (big)
+        return -2;
     *out = (unsigned)v;
     return 0;
 }
 
+/* One item, "3" or "2-5". A space is an error like any other stray character: "list: 0" would
+ * otherwise be one spelling of a policy among many. */
 static int parse_item(const char *p, const char *end, struct pb_cpuset *s, struct pb_err *err)
 {
-    const char *start = p, *stop = end;
-    while (p < end && *p == ' ')
-        p++;
-    while (end > p && end[-1] == ' ')
-        end--;
-    int ilen = (int)(stop - start);
-
+    struct pb_quote q;
     const char *dash = memchr(p, '-', (size_t)(end - p));
     unsigned lo = 0, hi = 0;
-    int rc = parse_cpu(p, dash ? dash : end, &lo);
-    hi = lo;
-    if (rc == 0 && dash)
-        rc = parse_cpu(dash + 1, end, &hi);
+    int rlo = parse_cpu(p, dash ? dash : end, &lo);
+    int rhi = dash ? parse_cpu(dash + 1, end, &hi) : 0;
+    /* A bad character outranks a big number: "9999-x" is no range at all. */
+    int rc = rlo == -1 || rhi == -1 ? -1 : rlo < 0 ? rlo : rhi;
+
+    if (!dash)
+        hi = lo;
     if (rc == -2)
-        return pb_err_set(err, -EINVAL, "bad CPU list item '%.*s' (CPUs go up to %d)", ilen, start,
-                          PB_CPUSET_MAX - 1);
+        return pb_err_set(err, -EINVAL, "bad CPU list item %s (CPUs go up to %d)",
+                          pb_quote_n(&q, p, (size_t)(end - p)), PB_CPUSET_MAX - 1);
+    if (rc < 0 && memchr(p, ' ', (size_t)(end - p)))
+        return pb_err_set(err, -EINVAL, "bad CPU list item %s (no spaces in a CPU list)",
+                          pb_quote_n(&q, p, (size_t)(end - p)));
     if (rc < 0)
-        return pb_err_set(err, -EINVAL, "bad CPU list item '%.*s'", ilen, start);
+        return pb_err_set(err, -EINVAL, "bad CPU list item %s",
+                          pb_quote_n(&q, p, (size_t)(end - p)));
     if (lo > hi)
-        return pb_err_set(err, -EINVAL, "bad CPU list item '%.*s' (range goes down)", ilen, start);
+        return pb_err_set(err, -EINVAL, "bad CPU list item %s (range goes down)",
+                          pb_quote_n(&q, p, (size_t)(end - p)));
     for (unsigned c = lo; c <= hi; c++)
         pb_cpuset_add(s, c);
     return 0;

@@ -29,7 +29,8 @@ unsigned pb_cpuset_count(const struct pb_cpuset *s);
 int pb_cpuset_next(const struct pb_cpuset *s, unsigned from);
 /* Formats as a list with ranges ("0,2-3"); returns buf. An empty set formats as "". */
 char *pb_cpuset_format(const struct pb_cpuset *s, char *buf, size_t len);
-/* Parses "0,2-3"; -EINVAL with err naming the bad item. */
+/* Parses "0,2-3": decimal CPUs and ranges separated by commas, nothing else (no spaces, signs or
+ * empty items); "" is the empty set. -EINVAL with err naming the bad item, s untouched then. */
 int pb_cpuset_parse(const char *text, struct pb_cpuset *s, struct pb_err *err);
 /* Binds the calling thread to s (sched_setaffinity); -errno on failure. */
 int pb_cpuset_bind_self(const struct pb_cpuset *s);

@@ -2,52 +2,15 @@
 #include "harness/driver.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
-#include "harness/clock.h"
 #include "harness/console.h"
 #include "harness/isolate.h"
-#include "harness/result.h"
 #include "harness/shm.h"
-#include "harness/stats.h"
-#include "workloads/http_target.h"
-
-/* Below this, a repetition's wall time is mostly clock, scheduling and start-up noise. */
-#define SHORT_REPETITION_S 0.01
-#define UNSTABLE_CV        0.10
-#define OUTLIER_MADS       3.5
-
-/* The workers' own usage, from the start barrier to their last task. */
-static void usage_json(const struct pb_worker_record *recs, unsigned n, json_t *rep)
-{
-    struct pb_usage u = {0};
-    for (unsigned i = 0; i < n; i++) {
-        const struct pb_usage *w = &recs[i].usage;
-        u.user_s += w->user_s;
-        u.sys_s += w->sys_s;
-        u.voluntary_switches += w->voluntary_switches;
-        u.involuntary_switches += w->involuntary_switches;
-        u.minor_faults += w->minor_faults;
-        u.major_faults += w->major_faults;
-    }
-    json_t *cpu = json_object();
-    json_object_set_new(cpu, "user_s", json_real(u.user_s));
-    json_object_set_new(cpu, "sys_s", json_real(u.sys_s));
-    json_object_set_new(rep, "cpu", cpu);
-    json_t *cs = json_object();
-    json_object_set_new(cs, "voluntary", json_integer((json_int_t)u.voluntary_switches));
-    json_object_set_new(cs, "involuntary", json_integer((json_int_t)u.involuntary_switches));
-    json_object_set_new(rep, "context_switches", cs);
-    json_t *f = json_object();
-    json_object_set_new(f, "minor", json_integer((json_int_t)u.minor_faults));
-    json_object_set_new(f, "major", json_integer((json_int_t)u.major_faults));
-    json_object_set_new(rep, "faults", f);
-}
+#include "harness/stop.h"
+#include "harness/zygote.h"
 
 /* The peak RSS counter (VmHWM) is per process and only grows; Linux resets it on request. */
 static void peak_rss_reset(void)
@@ -63,380 +26,240 @@ static uint64_t peak_rss_read(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
-    uint64_t kb = 0;
+    unsigned long long kb = 0;
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmHWM: %lu kB", &kb) == 1)
+        if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
             break;
     if (f)
         fclose(f);
-    return kb * 1024;
+    return (uint64_t)kb * 1024;
 }
 
-static json_t *cpuset_json(const struct pb_cpuset *s)
-{
-    json_t *a = json_array();
-    for (int c = pb_cpuset_next(s, 0); c >= 0; c = pb_cpuset_next(s, (unsigned)c + 1))
-        json_array_append_new(a, json_integer(c));
-    return a;
-}
-
-static json_t *placement_json(const struct pb_worker_record *recs, unsigned n)
-{
-    json_t *workers = json_array();
-    uint64_t migrations = 0;
-    for (unsigned i = 0; i < n; i++) {
-        const struct pb_worker_record *r = &recs[i];
-        json_t *w = json_object();
-        json_object_set_new(w, "worker", json_integer(i));
-        json_object_set_new(w, "cpuset", cpuset_json(&r->given));
-        json_object_set_new(w, "cpus_seen", cpuset_json(&r->seen));
-        json_object_set_new(w, "migrations", json_integer((json_int_t)r->migrations));
-        json_object_set_new(w, "tasks", json_integer((json_int_t)pb_record_tasks(r)));
-        json_object_set_new(w, "replaced", json_integer(r->replacements));
-        if (r->last_failure[0])
-            json_object_set_new(w, "last_failure", json_string(r->last_failure));
-        json_array_append_new(workers, w);
-        migrations += r->migrations;
-    }
-    json_t *p = json_object();
-    json_object_set_new(p, "migrations", json_integer((json_int_t)migrations));
-    json_object_set_new(p, "workers", workers);
-    return p;
-}
-
-/* Everything one repetition needs, allocated once per case. */
+/* What a case's repetitions share. What workers read lives in shared memory: process workers
+ * run in the zygote, which sees only that. */
 struct case_run {
     const struct pb_plan *plan;
     const struct pb_case_spec *spec;
-    struct pb_pin_plan *pins;
-    struct pb_workload_env env;
+    struct pb_case_result *result;
     unsigned workers;
-    struct pb_worker_record *records; /* shared memory: process workers write here */
+    struct pb_workload_env *env; /* shared */
+    struct pb_params *params;    /* shared */
+    struct pb_pin_plan *pins;    /* shared */
+    size_t pins_size;
+    struct pb_worker_record *records; /* shared */
     size_t records_size;
-    struct pb_hist *latency, *service; /* one repetition, merged */
-    struct pb_hist *case_latency;      /* every kept repetition, merged */
-    struct pb_target *target;          /* the embedded HTTP target, when the case uses it */
-    uint64_t repetitions_run;          /* warm-ups included: each gets its own arrival seed */
-    int target_pu;
+    struct pb_hist *latency; /* every kept repetition, merged */
+    void *fixture;
+    uint64_t repetitions_run; /* warm-ups included: each gets its own arrival seed */
 };
 
-/* The target's CPU time so far, from /proc (it is not reaped until the case ends). */
-static void target_cpu(const struct pb_target *t, double *user_s, double *sys_s)
+static void case_run_free(struct case_run *cr)
 {
-    char path[64], buf[1024];
-    *user_s = *sys_s = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", pb_target_pid(t));
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long ut, st;
-    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) {
-        double hz = (double)sysconf(_SC_CLK_TCK);
-        *user_s = (double)ut / hz;
-        *sys_s = (double)st / hz;
+    pb_workload_fixture_teardown(cr->spec->workload, cr->fixture);
+    pb_shm_free(cr->records, cr->records_size);
+    pb_shm_free(cr->pins, cr->pins_size);
+    pb_shm_free(cr->params, sizeof(*cr->params));
+    pb_shm_free(cr->env, sizeof(*cr->env));
+    free(cr->latency);
+}
+
+/* The case's shared memory, its pin plan and its fixture. */
+static int case_run_init(struct case_run *cr, const struct pb_topo *topo, struct pb_err *err)
+{
+    const struct pb_case_spec *c = cr->spec;
+    struct pb_pin_plan *pins = NULL;
+    int rc = pb_pin_plan_make(topo, &c->set.pin, cr->workers, &pins, err);
+    if (rc < 0)
+        return rc;
+    cr->pins_size = sizeof(*pins) + cr->workers * sizeof(pins->sets[0]);
+    cr->records_size = cr->workers * sizeof(struct pb_worker_record);
+    cr->pins = pb_shm_alloc(cr->pins_size);
+    cr->records = pb_shm_alloc(cr->records_size);
+    cr->params = pb_shm_alloc(sizeof(*cr->params));
+    cr->env = pb_shm_alloc(sizeof(*cr->env));
+    cr->latency = malloc(sizeof(*cr->latency));
+    cr->result->pin_plan = calloc(cr->workers, sizeof(*cr->result->pin_plan));
+    if (!cr->pins || !cr->records || !cr->params || !cr->env || !cr->latency ||
+        !cr->result->pin_plan) {
+        pb_pin_plan_destroy(pins);
+        return pb_err_set(err, -ENOMEM, "out of memory for %u workers", cr->workers);
     }
+    memcpy(cr->pins, pins, cr->pins_size);
+    pb_pin_plan_destroy(pins);
+    memcpy(cr->result->pin_plan, cr->pins->sets, cr->workers * sizeof(cr->pins->sets[0]));
+    cr->result->pin_workers = cr->workers;
+    pb_hist_reset(cr->latency);
+    *cr->params = c->params;
+    pb_case_workload_env(c, cr->env);
+    cr->env->params = cr->params;
+    cr->env->spare_pu = pb_pin_plan_spare_pu(topo, cr->pins);
+    if ((rc = pb_workload_fixture_setup(c->workload, cr->env, &cr->fixture, err)) < 0)
+        return rc;
+    cr->env->fixture = cr->fixture;
+    return 0;
 }
 
-static json_t *target_json(const struct case_run *cr, double u0, double s0)
+static void account(struct pb_outcome *out, const struct pb_rep_result *r)
 {
-    double u1, s1;
-    target_cpu(cr->target, &u1, &s1);
-    json_t *o = json_object();
-    json_object_set_new(o, "url", json_string(pb_target_url(cr->target)));
-    json_object_set_new(o, "pu", cr->target_pu >= 0 ? json_integer(cr->target_pu) : json_null());
-    json_object_set_new(o, "user_s", json_real(u1 - u0));
-    json_object_set_new(o, "sys_s", json_real(s1 - s0));
-    return o;
+    out->tasks += r->ok + r->failed;
+    out->failed += r->failed;
+    out->check_failed |= !r->check_ok;
 }
 
-/* Runs one repetition; appends its JSON to reps unless it is a warm-up. */
-static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct pb_outcome *out,
+/* One repetition; kept in the case's result unless it is a warm-up. */
+static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *out,
                           struct pb_err *err)
 {
     const struct pb_case_spec *c = cr->spec;
     for (unsigned i = 0; i < cr->workers; i++)
         pb_record_reset(&cr->records[i], &cr->pins->sets[i]);
     void *shared = NULL;
-    int rc = pb_workload_prepare(c->workload, &cr->env, &shared, err);
+    int rc = pb_workload_prepare(c->workload, cr->env, &shared, err);
     if (rc < 0)
         return rc;
     struct pb_run_spec rs = {
         .wl = c->workload,
-        .env = &cr->env,
+        .env = cr->env,
         .wl_shared = shared,
         .concurrency = c->concurrency,
         .workers = cr->workers,
-        .tasks = c->tasks,
-        .duration_ns = c->duration_ns,
-        .rate = c->rate,
-        .arrivals = c->arrivals,
-        .seed = 0x5eed + cr->repetitions_run++,
-        .queue_depth = c->queue_depth,
-        .timeout_ns = c->timeout_ns,
-        .grace_ns = cr->plan->grace_ns,
+        .load = c->set.load,
+        .queue_depth = c->set.queue_depth,
+        .timeout_ns = c->set.timeout_ns,
+        .grace_ns = c->set.grace_ns,
         .fail_fast = cr->plan->fail_fast,
         .pins = cr->pins,
         .records = cr->records,
     };
+    rs.load.seed = 0x5eed + cr->repetitions_run++;
     struct pb_run_stats stats = {0};
-    double target_u0 = 0, target_s0 = 0;
-    if (cr->target)
-        target_cpu(cr->target, &target_u0, &target_s0);
+    pb_workload_fixture_rep_begin(c->workload, cr->fixture);
     peak_rss_reset();
-    rc = c->runner->run(&rs, &stats, err);
+    rc = c->runner->flags & PB_RUNNER_FORKS ? pb_zygote_run(c->runner, &rs, &stats, err)
+                                            : c->runner->run(&rs, &stats, err);
+    json_t *fixture = pb_workload_fixture_rep_report(c->workload, cr->fixture);
     if (rc < 0) {
+        json_decref(fixture);
         pb_workload_release(c->workload, shared);
         return rc;
     }
-
-    uint64_t status[PB_STATUS_COUNT] = {0}, bytes = 0;
-    pb_hist_reset(cr->latency);
-    pb_hist_reset(cr->service);
-    for (unsigned i = 0; i < cr->workers; i++) {
-        pb_hist_merge(cr->latency, &cr->records[i].latency);
-        pb_hist_merge(cr->service, &cr->records[i].service);
-        for (int s = 0; s < PB_STATUS_COUNT; s++)
-            status[s] += cr->records[i].status[s];
-        bytes += cr->records[i].bytes;
+    struct pb_rep_result rep;
+    if (pb_rep_from_records(&rep, cr->records, cr->workers, stats.start_ns, !pb_stop_requested()) <
+        0) {
+        json_decref(fixture);
+        pb_workload_release(c->workload, shared);
+        return pb_err_set(err, -ENOMEM, "out of memory");
     }
-    uint64_t ended = 0;
-    for (int s = 0; s < PB_STATUS_COUNT; s++)
-        ended += status[s];
-    uint64_t failed = ended - status[PB_OK];
-    struct pb_err check_err = {""};
-    int check = pb_workload_verify(
-        c->workload, shared, &cr->env, status[PB_OK],
-        status[PB_FAIL_CRASH] + status[PB_FAIL_TIMEOUT] + status[PB_FAIL_OTHER], &check_err);
-    json_t *report = pb_workload_report(c->workload, shared, &cr->env);
+    rep.submitted = stats.submitted;
+    rep.peak_rss_bytes = peak_rss_read() + stats.workers_peak_rss_bytes;
+    rep.fixture = fixture;
+    struct pb_err check = {""};
+    uint64_t crashed =
+        rep.failures[PB_FAIL_CRASH] + rep.failures[PB_FAIL_TIMEOUT] + rep.failures[PB_FAIL_OTHER];
+    rep.check_ok = pb_workload_verify(c->workload, shared, cr->env, rep.ok, crashed, &check) == 0;
+    if (!rep.check_ok)
+        snprintf(rep.check_message, sizeof(rep.check_message), "%s", check.msg);
+    rep.workload = pb_workload_report(c->workload, shared, cr->env);
     pb_workload_release(c->workload, shared);
-    if (stats.stopped)
-        out->stopped = 1;
     if (warmup) {
-        json_decref(report);
+        pb_rep_free(&rep);
         return 0;
     }
-
-    uint64_t end_ns = stats.start_ns; /* the workers' last finish */
     for (unsigned i = 0; i < cr->workers; i++)
-        if (cr->records[i].last_finish_ns > end_ns)
-            end_ns = cr->records[i].last_finish_ns;
-    double wall = (double)(end_ns - stats.start_ns) / 1e9;
-    json_t *rep = json_object();
-    json_object_set_new(rep, "complete", json_boolean(!stats.stopped));
-    json_object_set_new(rep, "wall_s", json_real(wall));
-    json_object_set_new(rep, "tasks_submitted", json_integer((json_int_t)stats.submitted));
-    json_object_set_new(rep, "tasks_ok", json_integer((json_int_t)status[PB_OK]));
-    json_object_set_new(rep, "tasks_failed", json_integer((json_int_t)failed));
-    json_object_set_new(rep, "timeouts", json_integer((json_int_t)status[PB_FAIL_TIMEOUT]));
-    json_t *failures = json_object();
-    for (int s = 1; s < PB_STATUS_COUNT; s++)
-        if (status[s])
-            json_object_set_new(failures, pb_status_name(s), json_integer((json_int_t)status[s]));
-    json_object_set_new(rep, "failures", failures);
-    json_object_set_new(rep, "throughput_per_s",
-                        json_real(wall > 0 ? (double)status[PB_OK] / wall : 0));
-    if (bytes)
-        json_object_set_new(rep, "bytes_per_s", json_real(wall > 0 ? (double)bytes / wall : 0));
-    json_object_set_new(rep, "latency_ns", pb_result_percentiles(cr->latency));
-    json_object_set_new(rep, "service_ns", pb_result_percentiles(cr->service));
-    usage_json(cr->records, cr->workers, rep);
-    json_object_set_new(rep, "peak_rss_bytes",
-                        json_integer((json_int_t)(peak_rss_read() + stats.workers_peak_rss_bytes)));
-    json_object_set_new(rep, "placement", placement_json(cr->records, cr->workers));
-    json_t *jcheck = json_object();
-    json_object_set_new(jcheck, "ok", json_boolean(check == 0));
-    if (check < 0)
-        json_object_set_new(jcheck, "message", json_string(check_err.msg));
-    json_object_set_new(rep, "check", jcheck);
-    if (report)
-        json_object_set_new(rep, "workload", report);
-    if (cr->target)
-        json_object_set_new(rep, "target", target_json(cr, target_u0, target_s0));
-    json_array_append_new(reps, rep);
-
-    pb_hist_merge(cr->case_latency, cr->latency);
-    out->tasks += ended;
-    out->failed += failed;
-    if (check < 0) {
-        out->check_failed = 1;
-        pb_console_warn("%s", check_err.msg);
+        pb_hist_merge(cr->latency, &cr->records[i].latency);
+    account(out, &rep);
+    if (!rep.check_ok)
+        pb_console_warn("%s", rep.check_message);
+    if (pb_case_result_add_rep(cr->result, &rep) < 0) {
+        pb_rep_free(&rep);
+        return pb_err_set(err, -ENOMEM, "out of memory");
     }
     return 0;
 }
 
-static void warn(json_t *jcase, json_t *doc, const char *label, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void warn(json_t *jcase, json_t *doc, const char *label, const char *fmt, ...)
+/* Prefixes err with the case's label. */
+static int named(const struct pb_case_spec *c, int rc, struct pb_err *err)
 {
-    char msg[512], full[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof(full), "%s: %s", label, msg);
-    json_array_append_new(json_object_get(jcase, "warnings"), json_string(msg));
-    json_array_append_new(json_object_get(doc, "warnings"), json_string(full));
-    pb_console_warn("%s", full);
-}
-
-/* Flags what makes a case's samples untrustworthy: spread, outliers, too-short repetitions. */
-static void check_stability(json_t *jcase, json_t *doc, const char *label)
-{
-    json_t *reps = json_object_get(jcase, "repetitions");
-    size_t n = json_array_size(reps);
-    json_t *tp = json_object_get(json_object_get(jcase, "summary"), "throughput_per_s");
-    json_t *wall = json_object_get(json_object_get(jcase, "summary"), "wall_s");
-    if (n >= 2 && json_number_value(json_object_get(tp, "cv")) > UNSTABLE_CV)
-        warn(jcase, doc, label, "unstable: throughput varies by %.0f%% (CV) across %zu repetitions",
-             100 * json_number_value(json_object_get(tp, "cv")), n);
-    if (json_integer_value(json_object_get(wall, "n")) &&
-        json_number_value(json_object_get(wall, "median")) < SHORT_REPETITION_S)
-        warn(jcase, doc, label,
-             "repetitions last %.3f ms: too short to time well (aim for 10 ms or more: raise -n)",
-             1e3 * json_number_value(json_object_get(wall, "median")));
-    if (n >= 3) {
-        double *x = calloc(n, sizeof(double));
-        size_t *idx = calloc(n, sizeof(size_t));
-        size_t i, k;
-        json_t *rep;
-        json_array_foreach(reps, i, rep) x[i] =
-            json_number_value(json_object_get(rep, "throughput_per_s"));
-        size_t m = x && idx ? pb_outliers(x, n, OUTLIER_MADS, idx) : 0;
-        if (m) {
-            char list[256] = "";
-            size_t len = 0;
-            for (k = 0; k < m && len < sizeof(list); k++)
-                len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%zu", k ? ", " : "",
-                                        idx[k] + 1);
-            warn(jcase, doc, label, "outlier repetition(s) %s: throughput beyond %.1f MADs", list,
-                 OUTLIER_MADS);
-        }
-        free(x);
-        free(idx);
-    }
-}
-
-static void case_run_free(struct case_run *cr)
-{
-    pb_target_destroy(cr->target);
-    pb_pin_plan_destroy(cr->pins);
-    pb_shm_free(cr->records, cr->records_size);
-    free(cr->latency);
-    free(cr->service);
-    free(cr->case_latency);
+    char label[256], msg[sizeof(err->msg)];
+    pb_case_label(c, label, sizeof(label));
+    snprintf(msg, sizeof(msg), "%s", err->msg);
+    return pb_err_set(err, rc, "%s: %s", label, msg);
 }
 
 static int run_case(const struct pb_plan *plan, const struct pb_case_spec *c,
-                    const struct pb_topo *topo, json_t *doc, struct pb_outcome *out,
-                    struct pb_err *err)
+                    const struct pb_topo *topo, struct pb_case_result *result,
+                    struct pb_outcome *out, struct pb_err *err)
 {
-    struct case_run cr = {.plan = plan, .spec = c, .workers = pb_case_workers(c), .target_pu = -1};
+    struct case_run cr = {.plan = plan, .spec = c, .result = result, .workers = pb_case_workers(c)};
     char label[256];
     pb_case_label(c, label, sizeof(label));
-    int rc = pb_pin_plan_make(topo, &c->pin, cr.workers, &cr.pins, err);
-    if (rc < 0)
-        goto out;
-    cr.records_size = cr.workers * sizeof(struct pb_worker_record);
-    cr.records = pb_shm_alloc(cr.records_size);
-    cr.latency = malloc(sizeof(struct pb_hist));
-    cr.service = malloc(sizeof(struct pb_hist));
-    cr.case_latency = malloc(sizeof(struct pb_hist));
-    if (!cr.records || !cr.latency || !cr.service || !cr.case_latency) {
-        rc = pb_err_set(err, -ENOMEM, "%s: out of memory for %u worker records", label, cr.workers);
-        goto out;
-    }
-    pb_hist_reset(cr.case_latency);
-    /* io.http without a URL: the embedded target, on a PU no worker uses when there is one. */
-    if ((c->workload->flags & PB_WL_HTTP) && !pb_param_str(&c->params, "url")[0]) {
-        cr.target_pu = pb_pin_plan_spare_pu(topo, cr.pins);
-        rc = pb_target_spawn("/proc/self/exe", cr.target_pu, &cr.target, err);
-        if (rc < 0)
-            goto out;
-    }
-    cr.env = (struct pb_workload_env){
-        .params = &c->params,
-        .concurrency = c->concurrency,
-        .workers = cr.workers,
-        .tasks = c->tasks,
-        .timeout_ns = c->timeout_ns,
-        .url = cr.target ? pb_target_url(cr.target) : NULL,
-    };
-
-    json_t *jcase = pb_result_case_new(c, cr.pins);
-    json_array_append_new(json_object_get(doc, "cases"), jcase);
-    json_t *reps = json_object_get(jcase, "repetitions");
-    unsigned total = c->warmup + c->repeat, warmups = 0;
-    for (unsigned r = 0; r < total && !out->stopped; r++) {
-        pb_console_progress(label, r, c->warmup, c->repeat);
-        rc = run_repetition(&cr, reps, r < c->warmup, out, err);
-        if (rc < 0) {
-            char msg[sizeof(err->msg)];
-            snprintf(msg, sizeof(msg), "%s", err->msg);
-            pb_err_set(err, rc, "%s: %s", label, msg);
-            break;
-        }
-        warmups += r < c->warmup;
+    pb_stop_set_grace(c->set.grace_ns);
+    int rc = case_run_init(&cr, topo, err);
+    unsigned total = c->set.warmup + c->set.repeat;
+    for (unsigned r = 0; rc == 0 && r < total && !pb_stop_requested(); r++) {
+        pb_console_progress(label, r, c->set.warmup, c->set.repeat);
+        rc = run_repetition(&cr, r < c->set.warmup, out, err);
+        result->warmups += rc == 0 && r < c->set.warmup;
     }
     pb_console_progress_done();
-    json_object_set_new(jcase, "warmups", json_integer(warmups));
-    json_object_set_new(
-        jcase, "complete",
-        json_boolean(rc == 0 && json_array_size(reps) == c->repeat && !out->stopped));
-    pb_result_case_summarize(jcase, cr.case_latency);
-    check_stability(jcase, doc, label);
-out:
+    result->complete = rc == 0 && result->nreps == c->set.repeat && !pb_stop_requested();
+    if (pb_case_summarize(result, cr.latency) < 0 && rc == 0)
+        rc = pb_err_set(err, -ENOMEM, "out of memory");
     case_run_free(&cr);
-    return rc;
+    return rc < 0 ? named(c, rc, err) : 0;
 }
 
-/* --isolate: the case's repetitions ran in child processes; account for what they found. */
-static int run_case_isolated(const struct pb_plan *plan, const struct pb_case_spec *c, json_t *doc,
-                             struct pb_outcome *out, struct pb_err *err)
+static int run_case_isolated(const struct pb_plan *plan, const struct pb_case_spec *c,
+                             struct pb_case_result *result, struct pb_outcome *out,
+                             struct pb_err *err)
 {
     char label[256];
     pb_case_label(c, label, sizeof(label));
-    json_t *jcase = NULL;
-    int stopped = 0;
-    pb_console_progress(label, c->warmup, c->warmup, c->repeat);
-    int rc = pb_isolate_case(plan, c, &jcase, &stopped, err);
+    pb_console_progress(label, c->set.warmup, c->set.warmup, c->set.repeat);
+    int rc = pb_isolate_case(plan, c, result, err);
     pb_console_progress_done();
-    if (stopped)
-        out->stopped = 1;
-    if (!jcase)
-        return rc;
-    json_array_append_new(json_object_get(doc, "cases"), jcase);
-    size_t i;
-    json_t *rep;
-    json_array_foreach(json_object_get(jcase, "repetitions"), i, rep)
-    {
-        uint64_t failed = (uint64_t)json_integer_value(json_object_get(rep, "tasks_failed"));
-        out->tasks += (uint64_t)json_integer_value(json_object_get(rep, "tasks_ok")) + failed;
-        out->failed += failed;
-        if (!json_is_true(json_object_get(json_object_get(rep, "check"), "ok")))
-            out->check_failed = 1;
-    }
-    json_array_clear(json_object_get(jcase, "warnings"));
-    check_stability(jcase, doc, label);
-    return rc;
+    for (size_t i = 0; i < result->nreps; i++)
+        account(out, &result->reps[i]);
+    if (pb_case_summarize(result, NULL) < 0 && rc == 0)
+        rc = pb_err_set(err, -ENOMEM, "out of memory");
+    return rc < 0 ? named(c, rc, err) : 0;
 }
 
-int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo, json_t *doc,
-                  struct pb_outcome *out, struct pb_err *err)
+static void warn_console(const char *label, const char *msg)
 {
+    pb_console_warn("%s: %s", label, msg);
+}
+
+void pb_run_results_free(struct pb_run_results *r)
+{
+    for (size_t i = 0; i < r->count; i++)
+        pb_case_result_free(&r->cases[i]);
+    free(r->cases);
+    r->cases = NULL;
+    r->count = 0;
+}
+
+int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo,
+                  struct pb_run_results *results, struct pb_outcome *out, struct pb_err *err)
+{
+    int rc = 0;
     memset(out, 0, sizeof(*out));
-    for (size_t i = 0; i < plan->count && !out->stopped; i++) {
-        int rc = plan->isolate ? run_case_isolated(plan, &plan->cases[i], doc, out, err)
-                               : run_case(plan, &plan->cases[i], topo, doc, out, err);
-        if (rc < 0)
-            return rc;
-        if (pb_stop_requested())
-            out->stopped = 1;
+    results->count = 0;
+    results->cases = calloc(plan->count ? plan->count : 1, sizeof(*results->cases));
+    if (!results->cases)
+        return pb_err_set(err, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < plan->count && rc == 0 && !pb_stop_requested(); i++) {
+        const struct pb_case_spec *c = &plan->cases[i];
+        struct pb_case_result *res = &results->cases[results->count];
+        pb_case_result_init(res);
+        if (pb_case_info_from_spec(c, &res->info) < 0)
+            return pb_err_set(err, -ENOMEM, "out of memory");
+        results->count++;
+        rc = plan->isolate ? run_case_isolated(plan, c, res, out, err)
+                           : run_case(plan, c, topo, res, out, err);
+        if (pb_case_check_stability(res, warn_console) < 0 && rc == 0)
+            rc = pb_err_set(err, -ENOMEM, "out of memory");
     }
-    pb_result_speedups(doc);
-    return 0;
+    pb_speedups(results->cases, results->count);
+    return rc;
 }

@@ -1,21 +1,27 @@
-/* The one table of runners and the one table of workloads. */
+/* The one table of runners and the one table of workloads, from runners/list.h and
+ * workloads/list.h. */
 #include "harness/registry.h"
 
 #include <string.h>
 
-#include "runners/runners.h"
-#include "workloads/workloads.h"
+#define PB_RUNNER(x)   extern const struct pb_runner_ops pb_runner_##x;
+#define PB_WORKLOAD(x) extern const struct pb_workload_ops pb_workload_##x;
+#include "runners/list.h"
+#include "workloads/list.h"
+#undef PB_RUNNER
+#undef PB_WORKLOAD
 
 const struct pb_runner_ops *const pb_runners[] = {
-    &pb_runner_serial,    &pb_runner_threads,   &pb_runner_processes,
-    &pb_runner_eventloop, &pb_runner_semaphore,
+#define PB_RUNNER(x) &pb_runner_##x,
+#include "runners/list.h"
+#undef PB_RUNNER
 };
 const size_t pb_runner_count = sizeof(pb_runners) / sizeof(pb_runners[0]);
 
 const struct pb_workload_ops *const pb_workloads[] = {
-    &pb_workload_null,       &pb_workload_cpu_sumsq,  &pb_workload_cpu_primes,
-    &pb_workload_cpu_matmul, &pb_workload_mem_stream, &pb_workload_sync_lock,
-    &pb_workload_io_sleep,   &pb_workload_io_http,    &pb_workload_io_file,
+#define PB_WORKLOAD(x) &pb_workload_##x,
+#include "workloads/list.h"
+#undef PB_WORKLOAD
 };
 const size_t pb_workload_count = sizeof(pb_workloads) / sizeof(pb_workloads[0]);
 

@@ -1,12 +1,22 @@
-/* Anonymous shared memory that survives fork: worker records, queues and workload state. */
+/* Memory shared between the driver and worker processes.
+ *
+ * Worker processes are forked by the zygote (harness/zygote.h), which is forked before the first
+ * case runs; memory the driver maps later would not be shared with it. So when the plan has a
+ * runner that forks, an arena is reserved before the zygote is forked and every allocation
+ * comes from it: the driver, the zygote and the workers see it at the same address, pointers
+ * into it included. Without an arena each allocation is a mapping of its own. */
 #ifndef PB_SHM_H
 #define PB_SHM_H
 
 #include <stddef.h>
 
-/* Zeroed, page-aligned, MAP_SHARED memory; NULL on failure. */
+/* Reserves the arena (address space only; pages are committed as they are touched). -errno. */
+int pb_shm_arena_reserve(size_t bytes);
+/* Zeroed, 64-byte aligned shared memory, or NULL. */
 void *pb_shm_alloc(size_t size);
-/* size must be the size given to pb_shm_alloc; accepts NULL. */
+/* Nonzero when p is in the arena: memory the zygote and its workers share. */
+int pb_shm_in_arena(const void *p);
+/* Accepts NULL; size as allocated. */
 void pb_shm_free(void *p, size_t size);
 
 #endif

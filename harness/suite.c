@@ -22,17 +22,8 @@
 
 /* What a suite, a group and a workload entry may each set; the innermost wins. */
 struct settings {
-    uint64_t tasks;
-    uint64_t duration_ns;
-    uint64_t timeout_ns;
-    int load_given; /* tasks or duration named somewhere: a rate needs one of them */
-    unsigned repeat;
-    unsigned warmup;
-    unsigned queue_depth;
-    unsigned loops;
-    double rate;
-    enum pb_arrivals arrivals;
-    struct pb_pin_spec pin;
+    struct pb_case_settings set;
+    int load_given;            /* tasks or duration named somewhere: a rate needs one of them */
     unsigned levels[MAX_LIST]; /* concurrency */
     size_t nlevels;
 };
@@ -46,7 +37,7 @@ struct loader {
 };
 
 static const char *const setting_keys[] = {
-    "repeat", "warmup", "pin",      "tasks",       "duration",    "timeout",
+    "repeat", "warmup", "pin",      "tasks",       "duration",    "timeout", "grace",
     "rate",   "loops",  "arrivals", "queue_depth", "concurrency", NULL,
 };
 static const char *const top_keys[] = {"name", "description", "groups", NULL};
@@ -84,7 +75,7 @@ __attribute__((format(printf, 2, 3))) static int fail(struct loader *l, const ch
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    l->plan->count = l->first;
+    pb_plan_truncate(l->plan, l->first);
     return pb_err_set(l->err, -EINVAL, "%s: %s%s%s", l->file, l->path, l->path[0] ? ": " : "", msg);
 }
 
@@ -249,44 +240,51 @@ static int read_setting(struct loader *l, const char *key, const json_t *v, stru
     int rc = 0;
 
     echo(v, shown, sizeof(shown));
+    struct pb_case_settings *cs = &s->set;
     if (strcmp(key, "repeat") == 0)
-        return read_unsigned(l, v, 1, &s->repeat);
+        return read_unsigned(l, v, 1, &cs->repeat);
     if (strcmp(key, "warmup") == 0)
-        return read_unsigned(l, v, 0, &s->warmup);
-    if (strcmp(key, "queue_depth") == 0)
-        return read_unsigned(l, v, 1, &s->queue_depth);
+        return read_unsigned(l, v, 0, &cs->warmup);
+    if (strcmp(key, "queue_depth") == 0) {
+        if ((rc = read_unsigned(l, v, 1, &cs->queue_depth)) == 0)
+            cs->queue_depth = pb_taskq_capacity_for(cs->queue_depth);
+        return rc;
+    }
     if (strcmp(key, "loops") == 0)
-        return read_unsigned(l, v, 1, &s->loops);
+        return read_unsigned(l, v, 1, &cs->loops);
     if (strcmp(key, "concurrency") == 0)
         return read_levels(l, v, s);
     if (strcmp(key, "tasks") == 0) {
-        if ((rc = read_count(l, v, 1, UINT64_C(1000000000000), &s->tasks)) == 0) {
-            s->duration_ns = 0;
+        if ((rc = read_count(l, v, 1, UINT64_C(1000000000000), &cs->load.tasks)) == 0) {
+            cs->load.duration_ns = 0;
             s->load_given = 1;
         }
         return rc;
     }
     if (strcmp(key, "duration") == 0) {
-        if ((rc = read_duration(l, v, 0, &s->duration_ns)) == 0) {
-            s->tasks = 0;
+        if ((rc = read_duration(l, v, 0, &cs->load.duration_ns)) == 0) {
+            cs->load.tasks = 0;
             s->load_given = 1;
         }
         return rc;
     }
     if (strcmp(key, "timeout") == 0)
-        return read_duration(l, v, 1, &s->timeout_ns);
+        return read_duration(l, v, 1, &cs->timeout_ns);
+    if (strcmp(key, "grace") == 0)
+        return read_duration(l, v, 1, &cs->grace_ns);
     if (strcmp(key, "rate") == 0) {
-        if (!json_is_number(v) || json_number_value(v) < 0 || !isfinite(json_number_value(v)))
-            return fail(l, "%s is not a rate in tasks/s (0 for a closed loop)", shown);
-        s->rate = json_number_value(v);
+        if (!json_is_number(v) || json_number_value(v) < 0 || !isfinite(json_number_value(v)) ||
+            json_number_value(v) > 1e9)
+            return fail(l, "%s is not a rate in tasks/s up to 1e9 (0 for a closed loop)", shown);
+        cs->load.rate = json_number_value(v);
         return 0;
     }
     if (strcmp(key, "arrivals") == 0) {
         const char *a = json_string_value(v);
         if (a && strcmp(a, "uniform") == 0)
-            s->arrivals = PB_ARRIVALS_UNIFORM;
+            cs->load.arrivals = PB_ARRIVALS_UNIFORM;
         else if (a && strcmp(a, "poisson") == 0)
-            s->arrivals = PB_ARRIVALS_POISSON;
+            cs->load.arrivals = PB_ARRIVALS_POISSON;
         else
             return fail(l, "%s is not \"uniform\" or \"poisson\"", shown);
         return 0;
@@ -295,7 +293,7 @@ static int read_setting(struct loader *l, const char *key, const json_t *v, stru
         if (!json_is_string(v))
             return fail(l, "%s is not a pin policy (none, compact, scatter, cores, list:0,2-3)",
                         shown);
-        if (pb_pin_parse(json_string_value(v), &s->pin, &perr) < 0)
+        if (pb_pin_parse(json_string_value(v), &cs->pin, &perr) < 0)
             return fail(l, "%s", perr.msg);
         return 0;
     }
@@ -448,118 +446,65 @@ static int read_params(struct loader *l, const struct pb_workload_ops *w, const 
     return 0;
 }
 
-/* Two cases are the same when the document could not tell them apart (compare and merge match
- * on runner, workload, parameters, concurrency, workers, load, pin and queue depth). */
-static int same_case(const struct pb_case_spec *a, const struct pb_case_spec *b)
-{
-    if (a->runner != b->runner || a->workload != b->workload || a->concurrency != b->concurrency ||
-        a->loops != b->loops || a->rate != b->rate || (a->rate > 0 && a->arrivals != b->arrivals) ||
-        a->queue_depth != b->queue_depth || strcmp(a->pin.text, b->pin.text) != 0)
-        return 0;
-    /* By value, not by spelling: "64Ki" and 65536 are one size. */
-    for (size_t i = 0; i < a->params.count; i++) {
-        const struct pb_param_value *x = &a->params.v[i], *y = &b->params.v[i];
-        switch (a->params.defs[i].type) {
-        case PB_PARAM_INT:
-        case PB_PARAM_BOOL:
-            if (x->i != y->i)
-                return 0;
-            break;
-        case PB_PARAM_DOUBLE:
-            if (x->d != y->d)
-                return 0;
-            break;
-        default:
-            if (strcmp(x->s, y->s) != 0)
-                return 0;
-            break;
-        }
-    }
-    return 1;
-}
-
-static int add_case(struct loader *l, const struct pb_case_spec *c)
-{
-    struct pb_plan *plan = l->plan;
-
-    for (size_t i = l->first; i < plan->count; i++) {
-        if (!same_case(&plan->cases[i], c))
-            continue;
-        char label[200], params[300] = "";
-        size_t used = 0;
-        pb_case_label(c, label, sizeof(label));
-        for (size_t k = 0; k < c->params.count && used < sizeof(params); k++)
-            used += (size_t)snprintf(params + used, sizeof(params) - used, "%s%s=%s", k ? "," : "",
-                                     c->params.defs[k].name, c->params.v[k].s);
-        return fail(l,
-                    "case '%s' (%s) is already in the suite: list each runner, workload, "
-                    "parameter values and concurrency once",
-                    label, used ? params : "no parameters");
-    }
-    if (plan->count - l->first >= MAX_CASES)
-        return fail(l, "the suite expands to more than %d cases", MAX_CASES);
-    if (pb_plan_add(plan, c) < 0) {
-        plan->count = l->first;
-        return pb_err_set(l->err, -ENOMEM, "%s: out of memory", l->file);
-    }
-    return 0;
-}
-
-/* Every combination of parameter values, for each runner at each level: the same cases
- * build_plan makes from the command line (serial once at 1, eventloop once with every task). */
+/* Every combination of parameter values, for each runner at each level, by the plan's one
+ * rule (the same as the command line's). */
 static int expand(struct loader *l, const struct pb_workload_ops *w, const struct param_axes *a,
                   const struct settings *s, const struct pb_runner_ops *const *runners,
                   size_t nrunners)
 {
-    size_t odo[PB_PARAMS_MAX] = {0};
+    struct pb_param_axis axes[PB_PARAMS_MAX];
+    char *texts[PB_PARAMS_MAX][MAX_LIST];
+    const char *values[PB_PARAMS_MAX][MAX_LIST];
     struct pb_err perr = {""};
-    struct pb_case_spec c;
-    char text[PB_PARAM_STRMAX];
-    int rc;
+    int rc = 0;
+    size_t made = 0;
 
-    if (s->rate > 0 && !s->load_given)
+    if (s->set.load.rate > 0 && !s->load_given)
         return fail(l, "'rate' needs 'tasks' or 'duration'");
-    memset(&c, 0, sizeof(c));
-    c.workload = w;
-    c.tasks = s->tasks;
-    c.duration_ns = s->duration_ns;
-    c.timeout_ns = s->timeout_ns;
-    c.rate = s->rate;
-    c.arrivals = s->arrivals;
-    c.queue_depth = pb_taskq_capacity_for(s->queue_depth);
-    c.loops = s->loops;
-    c.pin = s->pin;
-    c.repeat = s->repeat;
-    c.warmup = s->warmup;
-    for (;;) {
-        if (pb_params_init(&c.params, w->params, w->nparams, &perr) < 0)
-            return fail(l, "%s", perr.msg);
-        for (size_t k = 0; k < a->n; k++) {
+    for (size_t k = 0; k < a->n && rc == 0; k++) {
+        if (a->count[k] > MAX_LIST) {
+            rc = fail(l, "parameter '%s' has more than %d values", a->keys[k], MAX_LIST);
+            break;
+        }
+        for (size_t i = 0; i < a->count[k] && rc == 0; i++) {
+            texts[k][i] = malloc(PB_PARAM_STRMAX);
+            if (!texts[k][i]) {
+                rc = pb_err_set(l->err, -ENOMEM, "%s: out of memory", l->file);
+                break;
+            }
             /* Checked by read_params already; this cannot fail. */
-            if ((rc = value_text(l, axis_value(a, k, odo[k]), text, sizeof(text))) < 0 ||
-                pb_params_set(&c.params, a->keys[k], text, &perr) < 0)
-                return rc < 0 ? rc : fail(l, "%s", perr.msg);
+            rc = value_text(l, axis_value(a, k, i), texts[k][i], PB_PARAM_STRMAX);
+            values[k][i] = texts[k][i];
+            made++;
         }
-        for (size_t r = 0; r < nrunners; r++) {
-            c.runner = runners[r];
-            if (c.runner->flags & (PB_RUNNER_SINGLE | PB_RUNNER_GATHER)) {
-                c.concurrency = c.runner->flags & PB_RUNNER_SINGLE ? 1 : 0;
-                if ((rc = add_case(l, &c)) < 0)
-                    return rc;
-                continue;
-            }
-            for (size_t i = 0; i < s->nlevels; i++) {
-                c.concurrency = s->levels[i];
-                if ((rc = add_case(l, &c)) < 0)
-                    return rc;
-            }
-        }
-        size_t k = 0;
-        while (k < a->n && ++odo[k] == a->count[k])
-            odo[k++] = 0;
-        if (k == a->n)
-            return 0;
+        axes[k] =
+            (struct pb_param_axis){.key = a->keys[k], .values = values[k], .count = a->count[k]};
     }
+    /* The product first: a typo such as 10000 values must not be expanded to find out. */
+    double product = (double)nrunners * (double)(s->nlevels ? s->nlevels : 1);
+    for (size_t k = 0; k < a->n; k++)
+        product *= (double)a->count[k];
+    if (rc == 0 && product + (double)(l->plan->count - l->first) > MAX_CASES)
+        rc = fail(l, "the suite expands to more than %d cases", MAX_CASES);
+    if (rc == 0) {
+        struct pb_matrix m = {
+            .workload = w,
+            .runners = runners,
+            .nrunners = nrunners,
+            .levels = s->levels,
+            .nlevels = s->nlevels,
+            .axes = axes,
+            .naxes = a->n,
+            .set = s->set,
+        };
+        if ((rc = pb_plan_expand(l->plan, &m, &perr)) < 0)
+            rc = rc == -ENOMEM ? pb_err_set(l->err, rc, "%s: out of memory", l->file)
+                               : fail(l, "%s", perr.msg);
+    }
+    for (size_t k = 0, n = 0; k < a->n && n < made; k++)
+        for (size_t i = 0; i < a->count[k] && n < made; i++, n++)
+            free(texts[k][i]);
+    return rc;
 }
 
 static const struct pb_workload_ops *find_workload(struct loader *l, const json_t *name)
@@ -693,15 +638,9 @@ static int load_root(struct loader *l, const json_t *root)
     int rc;
 
     memset(&s, 0, sizeof(s));
-    s.tasks = PB_DEFAULT_TASKS;
-    s.repeat = PB_DEFAULT_REPEAT;
-    s.warmup = PB_DEFAULT_WARMUP;
-    s.queue_depth = PB_DEFAULT_QUEUE_DEPTH;
-    s.loops = 1;
+    pb_case_settings_default(&s.set);
     s.levels[0] = 1;
     s.nlevels = 1;
-    if (pb_pin_parse("compact", &s.pin, &perr) < 0)
-        return fail(l, "%s", perr.msg);
 
     if (!json_is_object(root))
         return fail(l, "expected an object {\"name\": ..., \"groups\": [...]}");

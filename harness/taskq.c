@@ -6,14 +6,13 @@
 
 #include "harness/clock.h"
 #include "harness/futex.h"
+#include "harness/stop.h"
 
-enum { Q_OPEN = 0, Q_CLOSED = 1, Q_ABORTED = 2 };
+enum { Q_OPEN = 0, Q_CLOSED = 1 };
 
 /* A worker spins this many times on an empty queue before it sleeps: long enough to catch the
  * producer's next push, short enough not to steal its CPU when both share a core. */
 #define SPIN_BEFORE_SLEEP 200
-/* How long a claimer waits for its predecessor's store before it takes the slot as freed. */
-#define CLAIM_WAIT_LIMIT_NS 100000000u
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
@@ -38,8 +37,10 @@ void pb_taskq_init(struct pb_taskq *q, unsigned depth)
 {
     uint64_t cap = pb_taskq_capacity_for(depth);
     q->mask = cap - 1;
-    for (uint64_t i = 0; i < cap; i++)
+    for (uint64_t i = 0; i < cap; i++) {
         atomic_store_explicit(&q->cells[i].seq, i, memory_order_relaxed);
+        atomic_store_explicit(&q->cells[i].claimed_ns, 0, memory_order_relaxed);
+    }
     atomic_store(&q->head, 0);
     atomic_store(&q->tail, 0);
     atomic_store(&q->not_empty, 0);
@@ -49,6 +50,14 @@ void pb_taskq_init(struct pb_taskq *q, unsigned depth)
     atomic_store(&q->state, Q_OPEN);
     atomic_store(&q->next_claim, 0);
     q->claiming = 0;
+    pb_stop_watch(&q->not_empty);
+    pb_stop_watch(&q->not_full);
+}
+
+void pb_taskq_destroy(struct pb_taskq *q)
+{
+    pb_stop_unwatch(&q->not_empty);
+    pb_stop_unwatch(&q->not_full);
 }
 
 void pb_taskq_start_closed(struct pb_taskq *q, uint64_t tasks, uint64_t start_ns,
@@ -68,45 +77,39 @@ int pb_taskq_drained(const struct pb_taskq *q)
            (q->claim_deadline_ns && pb_now_ns() >= q->claim_deadline_ns);
 }
 
-/* Closed loop: claims the next task; its creation time is when task i - capacity left, which
- * that task's claimer wrote into the same cell. */
+/* Closed loop: claims the next task. Its creation time is when task i - capacity left (the
+ * moment its slot freed), which that task's claimer left in the same cell. The claimer never
+ * waits for it: if that claimer has not stored its time yet (it was preempted, or it was a
+ * process worker killed in between), the slot counts as freed now, the claim's own time. Every
+ * shared field is atomic, and a late store never overwrites a newer one. */
 static int claim(struct pb_taskq *q, struct pb_task_item *out)
 {
-    if (atomic_load_explicit(&q->state, memory_order_acquire) == Q_ABORTED)
+    if (pb_stop_requested())
         return -ECANCELED;
-    if (q->claim_deadline_ns && pb_now_ns() >= q->claim_deadline_ns)
-        return -EPIPE;
     uint64_t i = atomic_fetch_add_explicit(&q->next_claim, 1, memory_order_relaxed);
     if (i >= q->claim_limit)
+        return -EPIPE;
+    uint64_t now = pb_now_ns();
+    if (q->claim_deadline_ns && now >= q->claim_deadline_ns)
         return -EPIPE;
     uint64_t cap = q->mask + 1;
     struct pb_taskq_cell *c = &q->cells[i & q->mask];
     uint64_t created = q->claim_start_ns;
     if (i >= cap) {
-        /* The claimer of i - cap stores right after its own claim; wait out that moment. If it
-         * died in between (a process worker killed), its store never comes: after a while the
-         * slot counts as freed now. */
-        uint64_t give_up = 0;
-        created = 0;
-        for (unsigned spin = 0; atomic_load_explicit(&c->seq, memory_order_acquire) != i - cap + 1;
-             spin++) {
-            if (spin < SPIN_BEFORE_SLEEP)
-                continue;
-            uint64_t now = pb_now_ns();
-            if (!give_up) {
-                give_up = now + CLAIM_WAIT_LIMIT_NS;
-            } else if (now >= give_up || pb_taskq_aborted(q)) {
-                created = now;
-                break;
-            }
-            sched_yield();
+        created = now;
+        uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+        if (seq == i - cap + 1) {
+            uint64_t t = atomic_load_explicit(&c->claimed_ns, memory_order_relaxed);
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&c->seq, memory_order_relaxed) == seq)
+                created = t;
         }
-        if (!created)
-            created = c->item.created_ns;
     }
-    uint64_t now = pb_now_ns();
-    c->item.created_ns = now; /* task i + cap enters the queue as task i leaves it */
-    atomic_store_explicit(&c->seq, i + 1, memory_order_release);
+    /* Task i + capacity enters the queue as task i leaves it. */
+    if (atomic_load_explicit(&c->seq, memory_order_relaxed) < i + 1) {
+        atomic_store_explicit(&c->claimed_ns, now, memory_order_relaxed);
+        atomic_store_explicit(&c->seq, i + 1, memory_order_release);
+    }
     *out = (struct pb_task_item){.index = i, .created_ns = created, .taken_ns = now};
     return 0;
 }
@@ -115,11 +118,6 @@ uint64_t pb_taskq_length(const struct pb_taskq *q)
 {
     uint64_t h = atomic_load(&q->head), t = atomic_load(&q->tail);
     return h > t ? h - t : 0;
-}
-
-int pb_taskq_aborted(const struct pb_taskq *q)
-{
-    return atomic_load(&q->state) == Q_ABORTED;
 }
 
 static int try_push(struct pb_taskq *q, const struct pb_task_item *item)
@@ -196,7 +194,7 @@ int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint6
     struct pb_task_item item = {.index = index, .created_ns = created_ns};
     uint64_t deadline = timeout_ns ? pb_now_ns() + timeout_ns : 0;
     for (;;) {
-        if (atomic_load_explicit(&q->state, memory_order_relaxed) == Q_ABORTED)
+        if (pb_stop_requested())
             return -ECANCELED;
         if (try_push(q, &item)) {
             wake_consumer(q);
@@ -209,8 +207,7 @@ int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint6
         uint32_t seen = atomic_load(&q->not_full);
         atomic_store(&q->producer_waiting, 1);
         atomic_thread_fence(memory_order_seq_cst);
-        if (pb_taskq_length(q) <= q->mask ||
-            atomic_load(&q->state) == Q_ABORTED) { /* a slot freed meanwhile */
+        if (pb_taskq_length(q) <= q->mask || pb_stop_requested()) { /* a slot freed meanwhile */
             atomic_store(&q->producer_waiting, 0);
             continue;
         }
@@ -234,7 +231,7 @@ int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out)
         return claim(q, out);
     for (unsigned spin = 0;; spin++) {
         uint32_t state = atomic_load_explicit(&q->state, memory_order_acquire);
-        if (state == Q_ABORTED)
+        if (pb_stop_requested())
             return -ECANCELED;
         if (try_pop(q, out)) {
             wake_producer(q);
@@ -249,31 +246,18 @@ int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out)
         uint32_t seen = atomic_load(&q->not_empty);
         atomic_fetch_add(&q->consumers_waiting, 1);
         atomic_thread_fence(memory_order_seq_cst);
-        if (pb_taskq_length(q) == 0 && atomic_load(&q->state) == Q_OPEN)
+        if (pb_taskq_length(q) == 0 && atomic_load(&q->state) == Q_OPEN && !pb_stop_requested())
             pb_futex_wait(&q->not_empty, seen, 0);
         atomic_fetch_sub(&q->consumers_waiting, 1);
         spin = 0;
     }
 }
 
-/* States only move forward (open, closed, aborted): a close after an abort keeps it aborted. */
-static void set_state(struct pb_taskq *q, uint32_t state)
+void pb_taskq_close(struct pb_taskq *q)
 {
-    uint32_t cur = atomic_load(&q->state);
-    while (cur < state && !atomic_compare_exchange_weak(&q->state, &cur, state))
-        ;
+    atomic_store(&q->state, Q_CLOSED);
     atomic_fetch_add(&q->not_empty, 1);
     atomic_fetch_add(&q->not_full, 1);
     pb_futex_wake(&q->not_empty, INT32_MAX);
     pb_futex_wake(&q->not_full, INT32_MAX);
-}
-
-void pb_taskq_close(struct pb_taskq *q)
-{
-    set_state(q, Q_CLOSED);
-}
-
-void pb_taskq_abort(struct pb_taskq *q)
-{
-    set_state(q, Q_ABORTED);
 }

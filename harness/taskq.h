@@ -22,6 +22,7 @@ struct pb_task_item {
 
 struct pb_taskq_cell {
     _Atomic uint64_t seq;
+    _Atomic uint64_t claimed_ns; /* closed loop: when the task that last used the cell left */
     struct pb_task_item item;
 };
 
@@ -32,7 +33,7 @@ struct pb_taskq {
     _Atomic uint32_t not_full;
     _Atomic uint32_t consumers_waiting;
     _Atomic uint32_t producer_waiting;
-    _Atomic uint32_t state; /* open, closed (drain then stop) or aborted (stop now) */
+    _Atomic uint32_t state; /* open, or closed (drain then stop); a stop ends it at once */
     uint64_t mask;
     /* Closed-loop mode (pb_taskq_start_closed): */
     alignas(64) _Atomic uint64_t next_claim;
@@ -42,11 +43,15 @@ struct pb_taskq {
     struct pb_taskq_cell cells[];
 };
 
+/* A stop (harness/stop.h) ends every wait at once: pops return -ECANCELED, pushes too. */
+
 /* The ring holds a power of two of slots, at least 2: depth rounded up. */
 unsigned pb_taskq_capacity_for(unsigned depth);
 /* Bytes needed for a queue of at least depth slots. */
 size_t pb_taskq_size(unsigned depth);
+/* Initialises q and has a stop wake its waiters; pb_taskq_destroy undoes that. */
 void pb_taskq_init(struct pb_taskq *q, unsigned depth);
+void pb_taskq_destroy(struct pb_taskq *q);
 
 /* Switches to closed-loop mode: workers' pops claim tasks 0..tasks-1 (tasks 0: until
  * deadline_ns), the first `capacity` created at start_ns. Call before the workers take tasks
@@ -57,15 +62,13 @@ void pb_taskq_start_closed(struct pb_taskq *q, uint64_t tasks, uint64_t start_ns
 int pb_taskq_drained(const struct pb_taskq *q);
 
 /* Producer: waits while the queue is full, at most timeout_ns (0: no limit). created_ns 0 stamps
- * the time the item enters. 0, -ETIMEDOUT, or -ECANCELED when the queue was aborted. */
+ * the time the item enters. 0, -ETIMEDOUT, or -ECANCELED on a stop. */
 int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint64_t timeout_ns);
-/* Worker: waits for an item. 0, -EPIPE when closed and drained, -ECANCELED when aborted. */
+/* Worker: waits for an item. 0, -EPIPE when closed and drained (or, closed loop, all claimed
+ * or time is up), -ECANCELED on a stop. */
 int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out);
 /* No more items will come; workers drain what is queued. */
 void pb_taskq_close(struct pb_taskq *q);
-/* Stop now: workers take nothing more, the producer's waits return -ECANCELED. */
-void pb_taskq_abort(struct pb_taskq *q);
 uint64_t pb_taskq_length(const struct pb_taskq *q);
-int pb_taskq_aborted(const struct pb_taskq *q);
 
 #endif

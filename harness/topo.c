@@ -1,4 +1,5 @@
-/* Loads the machine's topology through hwloc, describes it, and turns a pin policy into a plan. */
+/* Loads the machine's topology through hwloc and describes it; the questions a pin plan asks of
+ * it (harness/pin.c) are answered here, so hwloc stays behind this module. */
 #include "harness/topo.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@ struct pb_topo {
     char *source;     /* as given, or "this machine" */
     char *cpu_model;  /* trimmed: x86 model strings come padded with spaces */
     hwloc_obj_t *pus; /* the PUs workers may use, in logical (depth-first) order */
+    unsigned *core;   /* per PU: the position in pus of the first PU of its core */
     unsigned npus;
     unsigned ncores;
 };
@@ -41,7 +43,8 @@ static int collect_pus(struct pb_topo *t, struct pb_err *err)
         return pb_err_set(err, -EINVAL, "cannot load topology '%s': it has no processing unit",
                           t->source);
     t->pus = calloc((size_t)n, sizeof(*t->pus));
-    if (!t->pus)
+    t->core = calloc((size_t)n, sizeof(*t->core));
+    if (!t->pus || !t->core)
         return pb_err_set(err, -ENOMEM, "cannot load topology '%s': out of memory", t->source);
     for (int i = 0; i < n; i++) {
         hwloc_obj_t pu = hwloc_get_obj_by_type(t->h, HWLOC_OBJ_PU, (unsigned)i);
@@ -53,10 +56,19 @@ static int collect_pus(struct pb_topo *t, struct pb_err *err)
         return pb_err_set(err, -EINVAL,
                           "cannot load topology '%s': this process may use none of its PUs",
                           t->source);
-    /* Logical order keeps the PUs of one core together, so comparing neighbours counts cores. */
-    for (unsigned i = 0; i < t->npus; i++)
-        if (i == 0 || pu_core(t, t->pus[i]) != pu_core(t, t->pus[i - 1]))
+    /* Logical order keeps the PUs of one core together, so comparing neighbours counts cores;
+     * the search back is for a topology where it would not. */
+    for (unsigned i = 0; i < t->npus; i++) {
+        hwloc_obj_t core = pu_core(t, t->pus[i]);
+        if (i == 0 || core != pu_core(t, t->pus[i - 1]))
             t->ncores++;
+        t->core[i] = i;
+        for (unsigned j = i; j-- > 0;)
+            if (pu_core(t, t->pus[j]) == core) {
+                t->core[i] = t->core[j];
+                break;
+            }
+    }
     return 0;
 }
 
@@ -167,6 +179,7 @@ void pb_topo_destroy(struct pb_topo *t)
     if (t->h)
         hwloc_topology_destroy(t->h);
     free(t->pus);
+    free(t->core);
     free(t->cpu_model);
     free(t->source);
     free(t);
@@ -195,6 +208,24 @@ int pb_topo_is_this_system(const struct pb_topo *t)
 const char *pb_topo_cpu_model(const struct pb_topo *t)
 {
     return t->cpu_model ? t->cpu_model : "unknown";
+}
+
+unsigned pb_topo_pu_os_index(const struct pb_topo *t, unsigned i)
+{
+    return t->pus[i]->os_index;
+}
+
+unsigned pb_topo_pu_core(const struct pb_topo *t, unsigned i)
+{
+    return t->core[i];
+}
+
+int pb_topo_pu_find(const struct pb_topo *t, unsigned os_index)
+{
+    for (unsigned i = 0; i < t->npus; i++)
+        if (t->pus[i]->os_index == os_index)
+            return (int)i;
+    return -1;
 }
 
 static unsigned count_type(const struct pb_topo *t, hwloc_obj_type_t type)
@@ -368,6 +399,11 @@ static void pus_within(const struct pb_topo *t, hwloc_obj_t obj, struct pb_cpuse
             pb_cpuset_add(set, t->pus[i]->os_index);
 }
 
+void pb_topo_pu_set(const struct pb_topo *t, struct pb_cpuset *set)
+{
+    pus_within(t, hwloc_get_root_obj(t->h), set);
+}
+
 static void label(const struct pb_topo *t, hwloc_obj_t obj, char *buf, size_t len)
 {
     char name[64], size[32], list[256];
@@ -457,60 +493,6 @@ void pb_topo_print(const struct pb_topo *t, FILE *out)
         print_obj(t, root->children[i], 1, out);
 }
 
-static const char *const policy_names[] = {
-    [PB_PIN_NONE] = "none",   [PB_PIN_COMPACT] = "compact", [PB_PIN_SCATTER] = "scatter",
-    [PB_PIN_CORES] = "cores", [PB_PIN_LIST] = "list",
-};
-
-const char *pb_pin_policy_name(enum pb_pin_policy p)
-{
-    if ((unsigned)p < sizeof(policy_names) / sizeof(policy_names[0]))
-        return policy_names[p];
-    return "unknown";
-}
-
-int pb_pin_parse(const char *text, struct pb_pin_spec *out, struct pb_err *err)
-{
-    struct pb_pin_spec spec;
-    struct pb_err cerr;
-    int rc;
-
-    memset(&spec, 0, sizeof(spec));
-    if (strlen(text) >= sizeof(spec.text))
-        return pb_err_set(err, -EINVAL, "pin policy '%.32s...' is too long", text);
-    strcpy(spec.text, text);
-    if (strncmp(text, "list:", 5) == 0) {
-        spec.policy = PB_PIN_LIST;
-        rc = pb_cpuset_parse(text + 5, &spec.list, &cerr);
-        if (rc < 0)
-            return pb_err_set(err, rc, "bad pin list '%s': %s", text, cerr.msg);
-        if (pb_cpuset_count(&spec.list) == 0)
-            return pb_err_set(err, -EINVAL, "pin list '%s' names no CPU (write e.g. list:0,2-3)",
-                              text);
-    } else {
-        unsigned p;
-        for (p = 0; p < sizeof(policy_names) / sizeof(policy_names[0]); p++)
-            if (p != PB_PIN_LIST && strcmp(text, policy_names[p]) == 0)
-                break;
-        if (p == sizeof(policy_names) / sizeof(policy_names[0]))
-            return pb_err_set(err, -EINVAL,
-                              "unknown pin policy '%s' (none, compact, scatter, cores or "
-                              "list:CPUS such as list:0,2-3)",
-                              text);
-        spec.policy = (enum pb_pin_policy)p;
-    }
-    *out = spec;
-    return 0;
-}
-
-static int find_pu(const struct pb_topo *t, unsigned os_index)
-{
-    for (unsigned i = 0; i < t->npus; i++)
-        if (t->pus[i]->os_index == os_index)
-            return (int)i;
-    return -1;
-}
-
 static int by_logical_index(const void *a, const void *b)
 {
     const hwloc_obj_t x = *(const hwloc_obj_t *)a, y = *(const hwloc_obj_t *)b;
@@ -564,9 +546,8 @@ out:
     return rc;
 }
 
-/* Fills order[0..*count) with indices into t->pus: the PUs scatter hands out, in turn. */
-static int scatter_order(const struct pb_topo *t, unsigned nworkers, unsigned *order,
-                         unsigned *count, struct pb_err *err)
+int pb_topo_spread(const struct pb_topo *t, unsigned nworkers, unsigned *order, unsigned *count,
+                   struct pb_err *err)
 {
     unsigned n = nworkers < t->npus ? nworkers : t->npus;
     hwloc_obj_t root = hwloc_get_root_obj(t->h);
@@ -589,7 +570,7 @@ static int scatter_order(const struct pb_topo *t, unsigned nworkers, unsigned *o
             hwloc_bitmap_and(sets[i], sets[i], allowed);
             hwloc_bitmap_singlify(sets[i]);
             int os = hwloc_bitmap_first(sets[i]);
-            idx = os < 0 ? -1 : find_pu(t, (unsigned)os);
+            idx = os < 0 ? -1 : pb_topo_pu_find(t, (unsigned)os);
         }
         /* Only PUs a pb_cpuset cannot hold are missing; fall back to logical order there. */
         sel[i] = t->pus[idx >= 0 ? (unsigned)idx : i];
@@ -599,7 +580,7 @@ static int scatter_order(const struct pb_topo *t, unsigned nworkers, unsigned *o
     if (rc < 0)
         goto out;
     for (unsigned i = 0; i < n; i++)
-        order[i] = (unsigned)find_pu(t, sel[i]->os_index);
+        order[i] = (unsigned)pb_topo_pu_find(t, sel[i]->os_index);
     *count = n;
 out:
     if (rc == -ENOMEM)
@@ -610,133 +591,4 @@ out:
     free(sets);
     free(sel);
     return rc;
-}
-
-int pb_pin_plan_make(const struct pb_topo *t, const struct pb_pin_spec *spec, unsigned nworkers,
-                     struct pb_pin_plan **out, struct pb_err *err)
-{
-    struct pb_pin_plan *p = NULL;
-    unsigned *order = NULL;
-    unsigned count = 0;
-    int rc;
-
-    *out = NULL;
-    if (nworkers == 0)
-        return pb_err_set(err, -EINVAL, "a pin plan needs at least one worker");
-    order = calloc(t->npus, sizeof(*order));
-    p = malloc(sizeof(*p) + (size_t)nworkers * sizeof(p->sets[0]));
-    if (!order || !p) {
-        rc = pb_err_set(err, -ENOMEM, "out of memory making the pin plan");
-        goto out;
-    }
-    p->policy = spec->policy;
-    p->nworkers = nworkers;
-
-    switch (spec->policy) {
-    case PB_PIN_NONE:
-        break;
-    case PB_PIN_COMPACT:
-        for (count = 0; count < t->npus; count++)
-            order[count] = count;
-        break;
-    case PB_PIN_CORES:
-        for (unsigned i = 0; i < t->npus; i++)
-            if (i == 0 || pu_core(t, t->pus[i]) != pu_core(t, t->pus[i - 1]))
-                order[count++] = i;
-        break;
-    case PB_PIN_SCATTER:
-        rc = scatter_order(t, nworkers, order, &count, err);
-        if (rc < 0)
-            goto out;
-        break;
-    case PB_PIN_LIST:
-        for (int c = pb_cpuset_next(&spec->list, 0); c >= 0;
-             c = pb_cpuset_next(&spec->list, (unsigned)c + 1)) {
-            int idx = find_pu(t, (unsigned)c);
-            if (idx < 0) {
-                struct pb_cpuset all;
-                char list[256];
-                pus_within(t, hwloc_get_root_obj(t->h), &all);
-                rc = pb_err_set(err, -EINVAL,
-                                "pin list names CPU %d, which this machine does not have (PUs: "
-                                "%s)",
-                                c, pb_cpuset_format(&all, list, sizeof(list)));
-                goto out;
-            }
-            order[count++] = (unsigned)idx;
-        }
-        break;
-    default:
-        rc = pb_err_set(err, -EINVAL, "unknown pin policy %d", (int)spec->policy);
-        goto out;
-    }
-
-    for (unsigned w = 0; w < nworkers; w++) {
-        pb_cpuset_clear(&p->sets[w]);
-        if (spec->policy == PB_PIN_NONE)
-            for (unsigned i = 0; i < t->npus; i++)
-                pb_cpuset_add(&p->sets[w], t->pus[i]->os_index);
-        else
-            pb_cpuset_add(&p->sets[w], t->pus[order[w % count]]->os_index);
-    }
-    *out = p;
-    p = NULL;
-    rc = 0;
-out:
-    free(order);
-    pb_pin_plan_destroy(p);
-    return rc;
-}
-
-void pb_pin_plan_destroy(struct pb_pin_plan *p)
-{
-    free(p);
-}
-
-int pb_pin_plan_spare_pu(const struct pb_topo *t, const struct pb_pin_plan *p)
-{
-    struct pb_cpuset used;
-    int fallback = -1;
-
-    if (p->policy == PB_PIN_NONE)
-        return -1;
-    pb_cpuset_clear(&used);
-    for (unsigned w = 0; w < p->nworkers; w++)
-        for (unsigned k = 0; k < PB_CPUSET_WORDS; k++)
-            used.bits[k] |= p->sets[w].bits[k];
-    /* From the end, since workers fill from the start: a PU on an idle core disturbs them
-     * least, a free sibling of a busy core is second best. */
-    for (unsigned i = t->npus; i-- > 0;) {
-        if (pb_cpuset_has(&used, t->pus[i]->os_index))
-            continue;
-        hwloc_obj_t core = pu_core(t, t->pus[i]);
-        int core_busy = 0;
-        for (unsigned j = 0; j < t->npus && !core_busy; j++)
-            core_busy = pu_core(t, t->pus[j]) == core && pb_cpuset_has(&used, t->pus[j]->os_index);
-        if (!core_busy)
-            return (int)t->pus[i]->os_index;
-        if (fallback < 0)
-            fallback = (int)t->pus[i]->os_index;
-    }
-    return fallback;
-}
-
-json_t *pb_pin_plan_to_json(const struct pb_pin_plan *p)
-{
-    json_t *workers = json_array();
-
-    for (unsigned w = 0; w < p->nworkers && workers; w++) {
-        json_t *set = json_array();
-        for (int c = pb_cpuset_next(&p->sets[w], 0); c >= 0 && set;
-             c = pb_cpuset_next(&p->sets[w], (unsigned)c + 1))
-            if (json_array_append_new(set, json_integer(c))) {
-                json_decref(set);
-                set = NULL;
-            }
-        if (json_array_append_new(workers, set)) {
-            json_decref(workers);
-            workers = NULL;
-        }
-    }
-    return workers;
 }

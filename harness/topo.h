@@ -1,4 +1,5 @@
-/* The machine's topology (hwloc) and the pin plan that maps workers to processing units. */
+/* The machine's topology (hwloc): loading it, describing it, and the questions a pin plan asks
+ * of it (harness/pin.h turns a policy into a plan). */
 #ifndef PB_TOPO_H
 #define PB_TOPO_H
 
@@ -34,39 +35,20 @@ json_t *pb_topo_tree_to_json(const struct pb_topo *t);
 /* In words: counts, CPU model, caches and the tree down to each core's PUs (OS indices). */
 void pb_topo_print(const struct pb_topo *t, FILE *out);
 
-enum pb_pin_policy {
-    PB_PIN_NONE,    /* no binding: every worker may run on every PU */
-    PB_PIN_COMPACT, /* PUs in logical order: siblings of one core first */
-    PB_PIN_SCATTER, /* spread across packages, then cores (hwloc_distrib) */
-    PB_PIN_CORES,   /* one PU per physical core */
-    PB_PIN_LIST,    /* the PUs named by OS index, in the order given */
-};
-
-struct pb_pin_spec {
-    enum pb_pin_policy policy;
-    struct pb_cpuset list; /* PB_PIN_LIST: the named OS indices */
-    char text[256];        /* as the user wrote it, for the document */
-};
-
-/* "none", "compact", "scatter", "cores" or "list:0,2-3". */
-int pb_pin_parse(const char *text, struct pb_pin_spec *out, struct pb_err *err);
-const char *pb_pin_policy_name(enum pb_pin_policy p);
-
-/* One CPU set per worker. With more workers than the policy has PUs, worker i takes the set of
- * worker i mod (PUs in the policy's order): the order wraps around, so PUs are shared evenly. */
-struct pb_pin_plan {
-    enum pb_pin_policy policy;
-    unsigned nworkers;
-    struct pb_cpuset sets[]; /* nworkers entries */
-};
-
-/* -EINVAL when a list names a CPU the topology does not have (err names it). */
-int pb_pin_plan_make(const struct pb_topo *t, const struct pb_pin_spec *spec, unsigned nworkers,
-                     struct pb_pin_plan **out, struct pb_err *err);
-void pb_pin_plan_destroy(struct pb_pin_plan *p);
-/* A PU (OS index) that no worker of the plan is bound to, or -1 (none free, or policy none). */
-int pb_pin_plan_spare_pu(const struct pb_topo *t, const struct pb_pin_plan *p);
-/* [[0],[1],...]: each worker's set as an array of OS indices. */
-json_t *pb_pin_plan_to_json(const struct pb_pin_plan *p);
+/* The PUs workers may use are numbered i in [0, pb_topo_pu_count) in hwloc's logical order,
+ * which keeps the PUs of one core together. */
+unsigned pb_topo_pu_os_index(const struct pb_topo *t, unsigned i);
+/* Equal for PUs of one core and only for them: the number of the core's first PU (the PU's own
+ * where hwloc found no core level). */
+unsigned pb_topo_pu_core(const struct pb_topo *t, unsigned i);
+/* The number of the PU with this OS index, or -1 when workers may not use such a PU. */
+int pb_topo_pu_find(const struct pb_topo *t, unsigned os_index);
+/* Every PU workers may use, as OS indices. */
+void pb_topo_pu_set(const struct pb_topo *t, struct pb_cpuset *set);
+/* PUs spread over the tree for min(n, PUs) workers (hwloc_distrib picks them): order[k] is the
+ * number of worker k's PU, consecutive workers lying under different packages first, then
+ * caches, then cores. *count receives how many entries were filled. */
+int pb_topo_spread(const struct pb_topo *t, unsigned n, unsigned *order, unsigned *count,
+                   struct pb_err *err);
 
 #endif

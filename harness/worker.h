@@ -1,35 +1,15 @@
-/* What every blocking worker (serial, threads, processes) does around its tasks. */
+/* The hot path every blocking worker (serial, threads, processes) runs per task. */
 #ifndef PB_WORKER_H
 #define PB_WORKER_H
 
 #include <sched.h>
-#include <sys/resource.h>
 
 #include "harness/clock.h"
 #include "harness/runner.h"
 
-/* Binds the calling thread to the worker's pin set and sets up the workload's per-worker
- * state (the driver has reset the worker's record). */
-int pb_worker_setup(const struct pb_run_spec *spec, unsigned index, void **wstate,
-                    struct pb_err *err);
-
-/* Brackets a worker's tasks: its own CPU time, switches and faults from the start barrier to
- * its last task go into its record (set-up and teardown stay out). */
-static inline void pb_worker_usage_begin(struct rusage *r0)
-{
-    getrusage(RUSAGE_THREAD, r0);
-}
-
-static inline void pb_worker_usage_end(struct pb_worker_record *rec, const struct rusage *r0)
-{
-    struct rusage r1;
-    getrusage(RUSAGE_THREAD, &r1);
-    pb_usage_add(&rec->usage, r0, &r1);
-}
-
-/* Runs and records one task (the hot path). started_ns 0: stamped here; otherwise the caller
- * already read the clock as the task began (one read fewer per task). A task that overran
- * --timeout in a form that cannot be cancelled is counted as timed out when it ends. */
+/* Runs and records one task. started_ns 0: stamped here; otherwise the caller already read the
+ * clock as the task began (one read fewer per task). A task that overran --timeout in a form
+ * that cannot be cancelled is counted as timed out when it ends. */
 static inline enum pb_status pb_worker_task(const struct pb_run_spec *spec, void *wstate,
                                             struct pb_worker_record *rec, uint64_t index,
                                             uint64_t created_ns, uint64_t started_ns)

@@ -1,6 +1,36 @@
 /* Calls through the workload contract's optional callbacks. */
 #include "harness/workload.h"
 
+int pb_workload_preflight(const struct pb_workload_ops *w, const struct pb_workload_env *env,
+                          struct pb_err *err)
+{
+    return w->preflight ? w->preflight(env, err) : 0;
+}
+
+int pb_workload_fixture_setup(const struct pb_workload_ops *w, const struct pb_workload_env *env,
+                              void **fixture, struct pb_err *err)
+{
+    *fixture = NULL;
+    return w->fixture_setup ? w->fixture_setup(env, fixture, err) : 0;
+}
+
+void pb_workload_fixture_rep_begin(const struct pb_workload_ops *w, void *fixture)
+{
+    if (w->fixture_rep_begin && fixture)
+        w->fixture_rep_begin(fixture);
+}
+
+json_t *pb_workload_fixture_rep_report(const struct pb_workload_ops *w, void *fixture)
+{
+    return w->fixture_rep_report && fixture ? w->fixture_rep_report(fixture) : NULL;
+}
+
+void pb_workload_fixture_teardown(const struct pb_workload_ops *w, void *fixture)
+{
+    if (w->fixture_teardown)
+        w->fixture_teardown(fixture);
+}
+
 int pb_workload_prepare(const struct pb_workload_ops *w, const struct pb_workload_env *env,
                         void **shared, struct pb_err *err)
 {

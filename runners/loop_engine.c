@@ -10,14 +10,19 @@
 #include <uv.h>
 
 #include "harness/clock.h"
-#include "harness/gate.h"
+#include "harness/crew.h"
+#include "harness/limits.h"
 #include "harness/schedule.h"
-#include "harness/worker.h"
+#include "harness/stop.h"
 
-/* How often a loop looks at the stop flag, and how many fresh slots a pool chunk holds. */
+/* How often a loop looks at the stop channel, and how many fresh slots a pool chunk holds. */
 #define STOP_POLL_MS 20
 #define CHUNK_SLOTS  4096
-#define INLINE_BATCH 4096
+/* Ready tasks run inline per loop iteration, and overdue arrivals created per timer callback:
+ * a loop that cannot keep up with --rate still serves its timers and I/O, and holds only the
+ * tasks it started (the others are due, not yet made). */
+#define INLINE_BATCH  4096
+#define ARRIVAL_BATCH 4096
 
 /* A task as the loop holds it. While it waits for a permit it sits on the waiting list; once
  * started, on the in-flight list, oldest first, so the oldest is the first to time out. */
@@ -43,7 +48,7 @@ struct loop_worker {
     void *wstate;
     int setup_ok, loop_inited;
     struct pb_worker_record *rec;
-    struct pb_run_spec share; /* this loop's part of the tasks, rate and permits */
+    struct pb_load load; /* this loop's part of the tasks and the rate */
     struct pb_schedule sched;
     uint64_t permits; /* UINT64_MAX: no limit */
     uint64_t in_flight, created;
@@ -70,11 +75,12 @@ struct loop_worker {
 };
 
 struct engine {
+    struct pb_crew crew;
     const struct pb_run_spec *spec;
-    struct pb_gate gate;
     struct pb_run_stats *stats;
     struct loop_worker *workers;
     _Atomic uint64_t next_index;
+    uint64_t deadline_ns; /* --duration: when creating ends (closed loop) */
 };
 
 static struct slot_chunk *chunk_add(struct loop_worker *w, struct slot_chunk *after)
@@ -90,12 +96,15 @@ static struct slot_chunk *chunk_add(struct loop_worker *w, struct slot_chunk *af
     return c;
 }
 
-/* Set-up, before the start barrier: memory for n tasks, touched, so the timed part creates
- * tasks rather than page faults (peak RSS still counts it). */
+/* Set-up, before the start gate: memory for n tasks, touched, so the timed part creates tasks
+ * rather than page faults (peak RSS still counts it). A stop ends it: millions of tasks take
+ * seconds to touch. */
 static int slot_reserve(struct loop_worker *w, uint64_t n)
 {
     struct slot_chunk *last = NULL;
     for (uint64_t k = 0; k * CHUNK_SLOTS < n; k++) {
+        if (pb_stop_requested())
+            return -ECANCELED;
         if (!(last = chunk_add(w, last)))
             return -ENOMEM;
         memset(last->slots, 0, CHUNK_SLOTS * w->slot_size);
@@ -228,10 +237,10 @@ static void task_done(struct pb_async_task *t, enum pb_status st, uint64_t bytes
     w->in_flight--;
     slot_put(w, lt);
     if (st != PB_OK && spec->fail_fast)
-        pb_stop_request();
+        pb_stop_request(PB_STOP_FAIL_FAST);
     /* Closed loop with --duration: a freed permit makes a new task while time is left. */
-    if (!w->creating_done && !spec->rate && !spec->tasks) {
-        if (finished < w->e->stats->start_ns + spec->duration_ns)
+    if (!w->creating_done && !pb_load_open(&spec->load) && !spec->load.tasks) {
+        if (finished < w->e->deadline_ns)
             create_closed(w, 1);
         else
             w->creating_done = 1;
@@ -329,7 +338,11 @@ static void on_timeout_timer(uv_timer_t *timer)
 static void on_arrival_timer(uv_timer_t *timer)
 {
     struct loop_worker *w = timer->data;
-    while (!w->creating_done) {
+    for (unsigned made = 0; !w->creating_done; made++) {
+        if (made == ARRIVAL_BATCH) { /* behind schedule: let the loop breathe, then go on */
+            uv_timer_start(timer, on_arrival_timer, 0, 0);
+            break;
+        }
         if (!w->has_pending && !pb_schedule_next(&w->sched, &w->pending_index, &w->pending_when)) {
             w->creating_done = 1;
             break;
@@ -399,12 +412,12 @@ static void close_leftover(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
+/* The loop's own set-up, before the workload's: the loop, its handles, its task memory. */
 static int loop_setup(struct loop_worker *w, struct pb_err *err)
 {
-    const struct pb_run_spec *spec = w->e->spec;
-    int rc = pb_cpuset_bind_self(&spec->pins->sets[w->index]);
+    int rc = pb_crew_worker_bind(&w->e->crew, w->index, err);
     if (rc < 0)
-        return pb_err_set(err, rc, "loop %u: cannot bind to its CPU set", w->index);
+        return rc;
     rc = uv_loop_init(&w->loop);
     if (rc < 0)
         return pb_err_set(err, rc, "loop %u: %s", w->index, uv_strerror(rc));
@@ -415,11 +428,11 @@ static int loop_setup(struct loop_worker *w, struct pb_err *err)
     uv_idle_init(&w->loop, &w->inline_idle);
     w->arrival_timer.data = w->timeout_timer.data = w->stop_timer.data = w;
     w->inline_idle.data = w;
-    if (slot_reserve(w, w->share.tasks) < 0)
-        return pb_err_set(err, -ENOMEM, "loop %u: out of memory for %llu tasks", w->index,
-                          (unsigned long long)w->share.tasks);
-    struct pb_worker_env wenv = {.index = w->index, .loop = &w->loop};
-    return pb_workload_worker_init(spec->wl, spec->wl_shared, spec->env, &wenv, &w->wstate, err);
+    if ((rc = slot_reserve(w, w->load.tasks)) < 0)
+        return pb_err_set(err, rc, "loop %u: %s for %llu tasks", w->index,
+                          rc == -ECANCELED ? "stopped while reserving memory" : "out of memory",
+                          (unsigned long long)w->load.tasks);
+    return 0;
 }
 
 static void *loop_main(void *arg)
@@ -427,29 +440,29 @@ static void *loop_main(void *arg)
     struct loop_worker *w = arg;
     struct engine *e = w->e;
     struct pb_err err;
-    w->setup_ok = loop_setup(w, &err) == 0;
-    if (pb_gate_arrive(&e->gate, w->setup_ok ? NULL : &err) == 0) {
+    struct rusage usage;
+    int setup = loop_setup(w, &err);
+    if (pb_crew_worker_ready(&e->crew, w->index, &w->loop, setup < 0 ? &err : NULL, &w->wstate,
+                             &usage) == 0) {
         /* Loop k's arrivals fall between the others': k/R later, its own Poisson stream. */
-        uint64_t offset = w->share.rate > 0 ? (uint64_t)(w->index * 1e9 / e->spec->rate) : 0;
-        pb_schedule_init(&w->sched, &w->share, e->stats->start_ns + offset);
-        if (w->share.rate > 0) {
+        uint64_t start = e->stats->start_ns;
+        uint64_t offset = pb_load_open(&w->load) ? (uint64_t)(w->index * 1e9 / e->spec->load.rate)
+                                                 : 0;
+        pb_schedule_init(&w->sched, &w->load, start + offset);
+        if (pb_load_open(&w->load)) {
             uv_timer_start(&w->arrival_timer, on_arrival_timer, 0, 0);
-        } else if (e->spec->tasks) { /* -n: this loop's share, all at once (maybe none) */
-            create_closed(w, w->share.tasks);
+        } else if (e->spec->load.tasks) { /* -n: this loop's share, all at once (maybe none) */
+            create_closed(w, w->load.tasks);
             w->creating_done = 1;
         } else { /* --duration: one per permit, then one per freed permit */
             create_closed(w, w->permits);
         }
         uv_timer_start(&w->stop_timer, on_stop_timer, STOP_POLL_MS, STOP_POLL_MS);
-        struct rusage r0;
-        pb_worker_usage_begin(&r0);
         start_waiting(w);
         maybe_finish(w);
         uv_run(&w->loop, UV_RUN_DEFAULT);
-        pb_worker_usage_end(w->rec, &r0);
+        pb_crew_worker_done(&e->crew, w->index, w->wstate, &usage);
     }
-    if (w->setup_ok)
-        pb_workload_worker_fini(e->spec->wl, w->wstate);
     if (w->loop_inited) {
         uv_walk(&w->loop, close_leftover, NULL);
         uv_run(&w->loop, UV_RUN_DEFAULT);
@@ -462,6 +475,36 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+static int loop_spawn(struct pb_crew *crew, unsigned k)
+{
+    struct engine *e = crew->runner;
+    return -pthread_create(&e->workers[k].tid, NULL, loop_main, &e->workers[k]);
+}
+
+static void loop_begin(struct pb_crew *crew, uint64_t start_ns)
+{
+    struct engine *e = crew->runner;
+    e->deadline_ns = pb_load_deadline(&crew->spec->load, start_ns);
+}
+
+static void loop_join(struct pb_crew *crew)
+{
+    struct engine *e = crew->runner;
+    for (unsigned i = 0; i < crew->spawned; i++)
+        pthread_join(e->workers[i].tid, NULL);
+}
+
+static const struct pb_crew_ops loop_crew = {
+    .spawn = loop_spawn,
+    .begin = loop_begin,
+    .join = loop_join,
+};
+
+size_t pb_loop_engine_task_bytes(const struct pb_workload_ops *wl)
+{
+    return (sizeof(struct loop_task) + wl->task_size + 15) & ~(size_t)15;
+}
+
 int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct pb_run_stats *stats,
                        struct pb_err *err)
 {
@@ -469,50 +512,41 @@ int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct 
     if (permits && permits < n)
         return pb_err_set(err, -EINVAL, "--loops %u needs at least %u permits (-c %u)", n, n,
                           permits);
-    if (!permits && !spec->tasks && !spec->rate)
-        return pb_err_set(err, -EINVAL,
-                          "a gather needs a task count: give -n, or --rate "
-                          "with --duration");
     struct engine e = {.spec = spec, .stats = stats};
     e.workers = calloc(n, sizeof(*e.workers));
-    if (!e.workers)
+    if (!e.workers || pb_crew_init(&e.crew, &loop_crew, spec, stats, &e) < 0) {
+        free(e.workers);
         return pb_err_set(err, -ENOMEM, "out of memory for %u loops", n);
-    pb_gate_init(&e.gate);
-    int rc = 0;
-    unsigned started = 0;
-    for (; started < n; started++) {
-        struct loop_worker *w = &e.workers[started];
-        unsigned k = started;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        struct loop_worker *w = &e.workers[k];
         w->e = &e;
         w->index = k;
         w->rec = &spec->records[k];
         w->next_index = &e.next_index;
-        w->slot_size = (sizeof(struct loop_task) + spec->wl->task_size + 15) & ~(size_t)15;
-        /* This loop's share: every L-th task, 1/L of the rate and of the permits. */
-        w->share = *spec;
-        w->share.tasks = spec->tasks / n + (k < spec->tasks % n);
-        w->share.rate = spec->rate / n;
-        w->share.seed = spec->seed ^ (k + 1) * 0x9e3779b97f4a7c15u;
+        w->slot_size = pb_loop_engine_task_bytes(spec->wl);
+        /* This loop's share: every n-th task, 1/n of the rate and of the permits. */
+        w->load = pb_load_share(&spec->load, k, n);
         w->permits = permits ? permits / n + (k < permits % n) : UINT64_MAX;
-        if (!w->share.tasks && spec->tasks) /* more loops than tasks: this one idles */
+        if (!w->load.tasks && spec->load.tasks) /* more loops than tasks: this one idles */
             w->creating_done = 1;
-        int e2 = pthread_create(&w->tid, NULL, loop_main, w);
-        if (e2) {
-            rc = pb_err_set(err, -e2, "cannot create loop thread %u of %u", k, n);
-            break;
-        }
     }
-    pb_gate_wait_arrivals(&e.gate, started, 0);
-    if (rc == 0)
-        rc = pb_gate_setup_error(&e.gate, err);
-    if (rc == 0)
-        stats->start_ns = pb_now_ns();
-    pb_gate_open(&e.gate, rc == 0);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(e.workers[i].tid, NULL);
+    int rc = pb_crew_run(&e.crew, err);
     for (unsigned i = 0; i < n; i++)
         stats->submitted += e.workers[i].created;
-    stats->stopped = pb_stop_requested();
+    pb_crew_destroy(&e.crew);
     free(e.workers);
     return rc;
+}
+
+int pb_loop_engine_preflight(const struct pb_run_spec *spec, struct pb_err *err)
+{
+    /* A closed --duration loop holds one task per permit; otherwise every task may be held. */
+    uint64_t tasks = pb_load_max_tasks(&spec->load);
+    if (!tasks)
+        tasks = spec->concurrency;
+    uint64_t per = pb_loop_engine_task_bytes(spec->wl);
+    uint64_t bytes = tasks > UINT64_MAX / per ? UINT64_MAX : tasks * per;
+    bytes += pb_limits_worker_bytes(spec, 1u << 20);
+    return pb_limits_check("an event loop's tasks", spec->workers, 0, bytes, err);
 }

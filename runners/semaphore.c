@@ -2,7 +2,7 @@
  * run at once (the seed's limited_fetch). Latency includes the wait for a permit; service time
  * does not. */
 #include "runners/loop_engine.h"
-#include "runners/runners.h"
+#include "harness/runner.h"
 
 static int semaphore_run(const struct pb_run_spec *spec, struct pb_run_stats *stats,
                          struct pb_err *err)
@@ -14,5 +14,6 @@ const struct pb_runner_ops pb_runner_semaphore = {
     .name = "semaphore",
     .description = "libuv loop(s) where a counting semaphore lets C of all tasks run at once",
     .flags = PB_RUNNER_LOOPS,
+    .preflight = pb_loop_engine_preflight,
     .run = semaphore_run,
 };

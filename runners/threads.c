@@ -3,24 +3,23 @@
  * produces on the schedule; in a closed loop the workers claim tasks (see harness/taskq.h). */
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
+#include "harness/crew.h"
+#include "harness/limits.h"
 #include "harness/schedule.h"
-#include "harness/futex.h"
-#include "harness/gate.h"
+#include "harness/shm.h"
+#include "harness/stop.h"
 #include "harness/taskq.h"
 #include "harness/worker.h"
-#include "runners/runners.h"
-
-/* How long the producer waits on a full queue before it looks at the stop flag again. */
-#define PUSH_POLL_NS 50000000u
+#include "harness/runner.h"
 
 struct pool {
-    const struct pb_run_spec *spec;
+    struct pb_crew crew;
     struct pb_taskq *q;
-    struct pb_gate gate;
-    _Atomic uint32_t exited; /* workers that have left, for the driver's wait */
+    size_t q_size;
+    pthread_t *tids;
+    struct worker_arg *args;
 };
 
 struct worker_arg {
@@ -31,104 +30,99 @@ struct worker_arg {
 static void *worker_main(void *p)
 {
     struct worker_arg *a = p;
-    struct pool *pool = a->pool;
-    const struct pb_run_spec *spec = pool->spec;
+    struct pb_crew *crew = &a->pool->crew;
+    const struct pb_run_spec *spec = crew->spec;
     struct pb_worker_record *rec = &spec->records[a->index];
-    void *wstate = NULL;
     struct pb_err err;
-    int ok = pb_worker_setup(spec, a->index, &wstate, &err) == 0;
-    if (pb_gate_arrive(&pool->gate, ok ? NULL : &err) == 0) {
-        struct rusage r0;
-        pb_worker_usage_begin(&r0);
-        struct pb_task_item item;
-        while (pb_taskq_pop(pool->q, &item) == 0) {
-            enum pb_status st =
-                pb_worker_task(spec, wstate, rec, item.index, item.created_ns, item.taken_ns);
-            if (st != PB_OK && spec->fail_fast) {
-                pb_stop_request();
-                pb_taskq_abort(pool->q);
-            }
-        }
-        pb_worker_usage_end(rec, &r0);
+    struct rusage usage;
+    void *wstate = NULL;
+    int bound = pb_crew_worker_bind(crew, a->index, &err);
+    if (pb_crew_worker_ready(crew, a->index, NULL, bound < 0 ? &err : NULL, &wstate, &usage) < 0)
+        return NULL;
+    struct pb_task_item item;
+    while (pb_taskq_pop(a->pool->q, &item) == 0) {
+        enum pb_status st =
+            pb_worker_task(spec, wstate, rec, item.index, item.created_ns, item.taken_ns);
+        if (st != PB_OK && spec->fail_fast)
+            pb_stop_request(PB_STOP_FAIL_FAST);
     }
-    if (ok)
-        pb_workload_worker_fini(spec->wl, wstate);
-    atomic_fetch_add(&pool->exited, 1);
-    pb_futex_wake(&pool->exited, 1);
+    pb_crew_worker_done(crew, a->index, wstate, &usage);
     return NULL;
 }
 
-/* Closed loop: the workers claim their tasks; the driver's thread only watches for a stop. */
-static void watch(struct pool *pool, unsigned n, struct pb_run_stats *stats)
+static int threads_spawn(struct pb_crew *crew, unsigned i)
 {
-    uint32_t seen;
-    while ((seen = atomic_load(&pool->exited)) < n) {
-        if (pb_stop_requested()) {
-            stats->stopped = 1;
-            pb_taskq_abort(pool->q);
-        }
-        pb_futex_wait(&pool->exited, seen, PUSH_POLL_NS);
-    }
+    struct pool *pool = crew->runner;
+    pool->args[i] = (struct worker_arg){.pool = pool, .index = i};
+    return -pthread_create(&pool->tids[i], NULL, worker_main, &pool->args[i]);
+}
+
+static void threads_begin(struct pb_crew *crew, uint64_t start_ns)
+{
+    struct pool *pool = crew->runner;
+    const struct pb_load *load = &crew->spec->load;
+    if (!pb_load_open(load))
+        pb_taskq_start_closed(pool->q, load->tasks, start_ns, pb_load_deadline(load, start_ns));
+}
+
+static int threads_drive(struct pb_crew *crew, struct pb_err *err)
+{
+    struct pool *pool = crew->runner;
+    if (pb_load_open(&crew->spec->load))
+        pb_schedule_feed(pool->q, crew->spec, crew->stats, NULL, NULL);
+    return 0;
+}
+
+static void threads_join(struct pb_crew *crew)
+{
+    struct pool *pool = crew->runner;
+    for (unsigned i = 0; i < crew->spawned; i++)
+        pthread_join(pool->tids[i], NULL);
+}
+
+static const struct pb_crew_ops threads_crew = {
+    .spawn = threads_spawn,
+    .begin = threads_begin,
+    .drive = threads_drive,
+    .join = threads_join,
+};
+
+static int threads_preflight(const struct pb_run_spec *spec, struct pb_err *err)
+{
+    return pb_limits_check("threads", spec->workers, 0, pb_limits_worker_bytes(spec, 0), err);
 }
 
 static int threads_run(const struct pb_run_spec *spec, struct pb_run_stats *stats,
                        struct pb_err *err)
 {
     unsigned n = spec->workers;
-    int rc = 0;
-    unsigned started = 0;
-    struct pool pool = {.spec = spec};
-    pthread_t *tids = calloc(n, sizeof(*tids));
-    struct worker_arg *args = calloc(n, sizeof(*args));
-    pool.q = malloc(pb_taskq_size(spec->queue_depth));
-    if (!tids || !args || !pool.q) {
-        rc = pb_err_set(err, -ENOMEM, "threads: out of memory for %u workers", n);
+    struct pool pool = {.q_size = pb_taskq_size(spec->queue_depth)};
+    int rc = -ENOMEM;
+    pool.tids = calloc(n, sizeof(*pool.tids));
+    pool.args = calloc(n, sizeof(*pool.args));
+    pool.q = pb_shm_alloc(pool.q_size);
+    if (!pool.tids || !pool.args || !pool.q ||
+        pb_crew_init(&pool.crew, &threads_crew, spec, stats, &pool) < 0) {
+        pb_err_set(err, -ENOMEM, "threads: out of memory for %u workers", n);
         goto out;
     }
     pb_taskq_init(pool.q, spec->queue_depth);
-    pb_gate_init(&pool.gate);
-    for (; started < n; started++) {
-        args[started] = (struct worker_arg){.pool = &pool, .index = started};
-        int e = pthread_create(&tids[started], NULL, worker_main, &args[started]);
-        if (e) {
-            rc = pb_err_set(err, -e, "threads: cannot create worker %u of %u", started, n);
-            break;
-        }
-    }
-    pb_gate_wait_arrivals(&pool.gate, started, 0);
-    if (rc == 0)
-        rc = pb_gate_setup_error(&pool.gate, err);
-    if (rc < 0) {
-        pb_gate_open(&pool.gate, 0);
-        goto join;
-    }
-    stats->start_ns = pb_now_ns();
-    if (spec->rate > 0) {
-        pb_gate_open(&pool.gate, 1);
-        pb_schedule_feed(pool.q, spec, stats, NULL, NULL);
-    } else {
-        pb_taskq_start_closed(pool.q, spec->tasks, stats->start_ns,
-                              stats->start_ns + spec->duration_ns);
-        pb_gate_open(&pool.gate, 1);
-        watch(&pool, n, stats);
-    }
-join:
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
-    for (unsigned i = 0; i < n && rc == 0 && spec->rate <= 0; i++)
+    rc = pb_crew_run(&pool.crew, err);
+    pb_taskq_destroy(pool.q);
+    for (unsigned i = 0; i < n && !pb_load_open(&spec->load); i++)
         stats->submitted += pb_record_tasks(&spec->records[i]);
-    if (pb_stop_requested())
-        stats->stopped = 1;
+    pb_crew_destroy(&pool.crew);
 out:
-    free(pool.q);
-    free(args);
-    free(tids);
+    pb_shm_free(pool.q, pool.q_size);
+    free(pool.args);
+    free(pool.tids);
     return rc;
 }
 
 const struct pb_runner_ops pb_runner_threads = {
     .name = "threads",
     .description = "a pool of C pinned threads fed from a bounded queue (ThreadPoolExecutor)",
-    .flags = 0,
+    .flags = PB_RUNNER_QUEUE,
+    .preflight = threads_preflight,
     .run = threads_run,
 };

@@ -76,7 +76,7 @@ static void test_parse(void **state)
     expect_parse("3-3", (const unsigned[]){3}, 1);
     expect_parse("7,1", (const unsigned[]){1, 7}, 2);
     expect_parse("1,1,0-1", (const unsigned[]){0, 1}, 2);
-    expect_parse("0, 2-3", (const unsigned[]){0, 2, 3}, 3);
+    expect_parse("007,01-02", (const unsigned[]){1, 2, 7}, 3);
     expect_parse("1023", (const unsigned[]){1023}, 1);
     expect_parse("62-65", (const unsigned[]){62, 63, 64, 65}, 4);
 }
@@ -108,11 +108,32 @@ static void test_parse_errors(void **state)
     expect_parse_error("1-2-3", "bad CPU list item '1-2-3'");
     expect_parse_error("+1", "bad CPU list item '+1'");
     expect_parse_error("0x3", "bad CPU list item '0x3'");
-    expect_parse_error("1 2", "bad CPU list item '1 2'");
+    expect_parse_error("1 2", "bad CPU list item '1 2' (no spaces in a CPU list)");
+    /* spaces were once trimmed, so "list: 0" pinned as "list:0" did */
+    expect_parse_error("0, 2-3", "bad CPU list item ' 2-3' (no spaces in a CPU list)");
+    expect_parse_error(" 0", "bad CPU list item ' 0' (no spaces in a CPU list)");
+    expect_parse_error("0 ", "bad CPU list item '0 ' (no spaces in a CPU list)");
+    expect_parse_error("0 - 3", "bad CPU list item '0 - 3' (no spaces in a CPU list)");
+    expect_parse_error(" ", "bad CPU list item ' ' (no spaces in a CPU list)");
+    expect_parse_error("\t1", "bad CPU list item '\\x091'");
+    expect_parse_error("1\n", "bad CPU list item '1\\x0a'");
+    /* a bad character outranks a large number */
+    expect_parse_error("1024x", "bad CPU list item '1024x'");
+    expect_parse_error("99999-x", "bad CPU list item '99999-x'");
+    expect_parse_error("0-99999999", "bad CPU list item '0-99999999' (CPUs go up to 1023)");
+    expect_parse_error("5-1024", "bad CPU list item '5-1024' (CPUs go up to 1023)");
     expect_parse_error("3-2", "bad CPU list item '3-2' (range goes down)");
     expect_parse_error("1024", "bad CPU list item '1024' (CPUs go up to 1023)");
     expect_parse_error("0-99999999999999999999", "bad CPU list item '0-99999999999999999999' "
                                                  "(CPUs go up to 1023)");
+    /* a long item is cut in the message */
+    char text[300];
+    memset(text, '9', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\0';
+    expect_parse_error(text,
+                       "bad CPU list item "
+                       "'9999999999999999999999999999999999999999999999999999999999999999...' "
+                       "(CPUs go up to 1023)");
 }
 
 /* Random sets survive format then parse unchanged. */

@@ -1,4 +1,5 @@
-/* Unit tests for topology loading, pin policies and plans, and the `parbench topo` subcommand. */
+/* Unit tests for topology loading and description, and the `parbench topo` subcommand (pin
+ * plans: test_pin.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,49 +34,6 @@ static struct pb_topo *load(const char *source)
     return t;
 }
 
-static struct pb_pin_plan *plan(const struct pb_topo *t, const char *pin, unsigned n)
-{
-    struct pb_pin_spec spec;
-    struct pb_pin_plan *p = NULL;
-    struct pb_err err = {{0}};
-    if (pb_pin_parse(pin, &spec, &err) != 0)
-        fail_msg("parsing %s: %s", pin, err.msg);
-    if (pb_pin_plan_make(t, &spec, n, &p, &err) != 0)
-        fail_msg("plan %s x%u: %s", pin, n, err.msg);
-    assert_int_equal(p->nworkers, n);
-    assert_int_equal(p->policy, spec.policy);
-    return p;
-}
-
-/* The single PU of worker w (fails when the set has another size). */
-static int pu_of(const struct pb_pin_plan *p, unsigned w)
-{
-    assert_int_equal(pb_cpuset_count(&p->sets[w]), 1);
-    return pb_cpuset_next(&p->sets[w], 0);
-}
-
-/* Checks every worker's set against want[w], written as pb_cpuset_format writes it. */
-static void expect_plan(const struct pb_topo *t, const char *pin, unsigned n,
-                        const char *const *want)
-{
-    struct pb_pin_plan *p = plan(t, pin, n);
-    char buf[256];
-    for (unsigned w = 0; w < n; w++) {
-        pb_cpuset_format(&p->sets[w], buf, sizeof(buf));
-        if (strcmp(buf, want[w]) != 0)
-            fail_msg("%s x%u: worker %u has '%s', expected '%s'", pin, n, w, buf, want[w]);
-    }
-    pb_pin_plan_destroy(p);
-}
-
-static int spare(const struct pb_topo *t, const char *pin, unsigned n)
-{
-    struct pb_pin_plan *p = plan(t, pin, n);
-    int s = pb_pin_plan_spare_pu(t, p);
-    pb_pin_plan_destroy(p);
-    return s;
-}
-
 static void test_small(void **state)
 {
     struct pb_topo *t = load(SMALL);
@@ -84,109 +42,62 @@ static void test_small(void **state)
     assert_string_equal(pb_topo_cpu_model(t), "unknown");
     assert_string_equal(pb_topo_source(t), SMALL);
     assert_false(pb_topo_is_this_system(t));
-
-    expect_plan(t, "compact", 2, (const char *[]){"0", "1"});
-    expect_plan(t, "compact", 3, (const char *[]){"0", "1", "0"});
-    expect_plan(t, "scatter", 1, (const char *[]){"0"});
-    expect_plan(t, "scatter", 2, (const char *[]){"0", "1"});
-    expect_plan(t, "scatter", 5, (const char *[]){"0", "1", "0", "1", "0"});
-    expect_plan(t, "cores", 3, (const char *[]){"0", "1", "0"});
-    expect_plan(t, "none", 3, (const char *[]){"0-1", "0-1", "0-1"});
-    expect_plan(t, "list:1", 3, (const char *[]){"1", "1", "1"});
-    expect_plan(t, "list:1,0", 3, (const char *[]){"0", "1", "0"});
-
-    assert_int_equal(spare(t, "compact", 1), 1);
-    assert_int_equal(spare(t, "compact", 2), -1);
-    assert_int_equal(spare(t, "list:1", 1), 0);
-    assert_int_equal(spare(t, "none", 1), -1);
-
-    struct pb_pin_spec spec;
-    struct pb_pin_plan *p = (struct pb_pin_plan *)&spec; /* must be reset to NULL */
-    struct pb_err err = {{0}};
-    assert_int_equal(pb_pin_parse("list:0,7", &spec, &err), 0);
-    assert_int_equal(pb_pin_plan_make(t, &spec, 2, &p, &err), -EINVAL);
-    assert_null(p);
-    assert_string_equal(err.msg,
-                        "pin list names CPU 7, which this machine does not have (PUs: 0-1)");
-    assert_int_equal(pb_pin_parse("compact", &spec, &err), 0);
-    assert_int_equal(pb_pin_plan_make(t, &spec, 0, &p, &err), -EINVAL);
     pb_topo_destroy(t);
 }
 
-static void test_2x8x2(void **state)
+/* The PUs by number, their cores and the whole set: what a pin plan reads of a topology. */
+static void test_pus(void **state)
 {
-    struct pb_topo *t = load(BIG);
+    struct pb_topo *t = load(INTEL);
+    struct pb_cpuset all;
+    char buf[256];
+
     assert_int_equal(pb_topo_pu_count(t), 32);
     assert_int_equal(pb_topo_core_count(t), 16);
+    /* logical order: core k's PUs k and k+16 side by side */
+    assert_int_equal(pb_topo_pu_os_index(t, 0), 0);
+    assert_int_equal(pb_topo_pu_os_index(t, 1), 16);
+    assert_int_equal(pb_topo_pu_os_index(t, 2), 1);
+    assert_int_equal(pb_topo_pu_os_index(t, 31), 31);
+    assert_int_equal(pb_topo_pu_find(t, 16), 1);
+    assert_int_equal(pb_topo_pu_find(t, 31), 31);
+    assert_int_equal(pb_topo_pu_find(t, 32), -1);
+    assert_int_equal(pb_topo_pu_find(t, 100000), -1);
+    for (unsigned i = 0; i < 32; i++)
+        assert_int_equal(pb_topo_pu_core(t, i), i & ~1u);
+    pb_topo_pu_set(t, &all);
+    assert_string_equal(pb_cpuset_format(&all, buf, sizeof(buf)), "0-31");
+    pb_topo_destroy(t);
 
-    /* compact: both PUs of core 0 first */
-    expect_plan(t, "compact", 2, (const char *[]){"0", "1"});
-    expect_plan(t, "compact", 33,
-                (const char *[]){"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",  "9",  "10",
-                                 "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21",
-                                 "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "0"});
-    /* scatter: packages first, then cores */
-    expect_plan(t, "scatter", 2, (const char *[]){"0", "16"});
-    expect_plan(t, "scatter", 4, (const char *[]){"0", "16", "8", "24"});
-    /* cores: the first PU of each core, then wrap */
-    expect_plan(t, "cores", 17,
-                (const char *[]){"0", "2", "4", "6", "8", "10", "12", "14", "16", "18", "20", "22",
-                                 "24", "26", "28", "30", "0"});
-    expect_plan(t, "none", 2, (const char *[]){"0-31", "0-31"});
-    expect_plan(t, "list:3,5-6", 4, (const char *[]){"3", "5", "6", "3"});
-
-    /* scatter with one worker per core: 16 distinct cores, alternating packages */
-    struct pb_pin_plan *p = plan(t, "scatter", 16);
-    unsigned cores_seen = 0;
-    for (unsigned w = 0; w < 16; w++) {
-        int pu = pu_of(p, w);
-        assert_true((cores_seen & (1u << (pu / 2))) == 0);
-        cores_seen |= 1u << (pu / 2);
-        if (w > 0)
-            assert_int_not_equal(pu / 16, pu_of(p, w - 1) / 16);
-    }
-    assert_int_equal(cores_seen, 0xffff);
-    pb_pin_plan_destroy(p);
-
-    /* scatter over every PU: the first 16 workers still take 16 cores; then it wraps */
-    p = plan(t, "scatter", 33);
-    uint64_t pus_seen = 0;
-    cores_seen = 0;
-    for (unsigned w = 0; w < 32; w++) {
-        int pu = pu_of(p, w);
-        assert_true((pus_seen & (UINT64_C(1) << pu)) == 0);
-        pus_seen |= UINT64_C(1) << pu;
-        if (w < 16)
-            cores_seen |= 1u << (pu / 2);
-    }
-    assert_int_equal(cores_seen, 0xffff);
-    assert_int_equal(pu_of(p, 32), pu_of(p, 0));
-    pb_pin_plan_destroy(p);
-
-    /* the spare PU: the last one, on an idle core when there is one */
-    assert_int_equal(spare(t, "compact", 2), 31);
-    assert_int_equal(spare(t, "scatter", 2), 31);
-    assert_int_equal(spare(t, "compact", 31), 31);
-    assert_int_equal(spare(t, "compact", 32), -1);
-    assert_int_equal(spare(t, "cores", 16), 31);
-    assert_int_equal(spare(t, "list:30", 1), 29);
-    assert_int_equal(spare(t, "list:28,31", 2), 27);
+    /* no core level: each PU is its own core */
+    t = load("synthetic:pack:2 pu:3");
+    assert_int_equal(pb_topo_core_count(t), 6);
+    for (unsigned i = 0; i < 6; i++)
+        assert_int_equal(pb_topo_pu_core(t, i), i);
     pb_topo_destroy(t);
 }
 
-/* OS indices as Intel machines number hyperthreads: core k has PUs k and k+16. */
+/* The spread scatter plans use: packages first, then cores, never more than the PUs. */
+static void test_spread(void **state)
+{
+    struct pb_topo *t = load(BIG);
+    struct pb_err err = {{0}};
+    unsigned order[32], count = 0;
+
+    assert_int_equal(pb_topo_spread(t, 4, order, &count, &err), 0);
+    assert_int_equal(count, 4);
+    assert_int_equal(pb_topo_pu_os_index(t, order[0]), 0);
+    assert_int_equal(pb_topo_pu_os_index(t, order[1]), 16);
+    assert_int_equal(pb_topo_pu_os_index(t, order[2]), 8);
+    assert_int_equal(pb_topo_pu_os_index(t, order[3]), 24);
+    assert_int_equal(pb_topo_spread(t, 1000, order, &count, &err), 0);
+    assert_int_equal(count, 32);
+    pb_topo_destroy(t);
+}
+
 static void test_intel_numbering(void **state)
 {
     struct pb_topo *t = load(INTEL);
-    assert_int_equal(pb_topo_pu_count(t), 32);
-    assert_int_equal(pb_topo_core_count(t), 16);
-    expect_plan(t, "compact", 4, (const char *[]){"0", "16", "1", "17"});
-    expect_plan(t, "cores", 3, (const char *[]){"0", "1", "2"});
-    expect_plan(t, "scatter", 2, (const char *[]){"0", "8"});
-    expect_plan(t, "list:17,3", 2, (const char *[]){"3", "17"});
-    assert_int_equal(spare(t, "compact", 2), 31);
-    assert_int_equal(spare(t, "list:15", 1), 30); /* 15 and 31 share core 15 */
-
     json_t *j = pb_topo_to_json(t);
     json_t *pus = json_object_get(j, "pu_os_indices");
     assert_int_equal(json_array_size(pus), 32);
@@ -204,14 +115,6 @@ static void test_numa(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "cores")), 16);
     assert_int_equal(json_integer_value(json_object_get(j, "pus")), 32);
     json_decref(j);
-
-    /* NUMA node k holds PUs 8k..8k+7: four workers take one node each */
-    expect_plan(t, "scatter", 4, (const char *[]){"0", "16", "8", "24"});
-    expect_plan(t, "scatter", 8, (const char *[]){"0", "16", "8", "24", "4", "20", "12", "28"});
-    expect_plan(t, "compact", 3, (const char *[]){"0", "1", "2"});
-    expect_plan(t, "cores", 18,
-                (const char *[]){"0", "2", "4", "6", "8", "10", "12", "14", "16", "18", "20", "22",
-                                 "24", "26", "28", "30", "0", "2"});
     pb_topo_destroy(t);
 
     t = load(FLAT4);
@@ -219,52 +122,7 @@ static void test_numa(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "packages")), 0);
     assert_int_equal(json_integer_value(json_object_get(j, "numa_nodes")), 4);
     json_decref(j);
-    expect_plan(t, "scatter", 4, (const char *[]){"0", "4", "8", "12"});
-    expect_plan(t, "scatter", 5, (const char *[]){"0", "4", "8", "12", "2"});
-    expect_plan(t, "cores", 2, (const char *[]){"0", "1"});
-    expect_plan(t, "compact", 17,
-                (const char *[]){"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
-                                 "13", "14", "15", "0"});
     pb_topo_destroy(t);
-}
-
-static void test_pin_parse(void **state)
-{
-    struct pb_pin_spec spec;
-    struct pb_err err = {{0}};
-    static const char *const names[] = {"none", "compact", "scatter", "cores"};
-
-    for (unsigned i = 0; i < 4; i++) {
-        assert_int_equal(pb_pin_parse(names[i], &spec, &err), 0);
-        assert_string_equal(pb_pin_policy_name(spec.policy), names[i]);
-        assert_string_equal(spec.text, names[i]);
-    }
-    assert_int_equal(pb_pin_parse("list:0,2-3", &spec, &err), 0);
-    assert_int_equal(spec.policy, PB_PIN_LIST);
-    assert_string_equal(pb_pin_policy_name(spec.policy), "list");
-    assert_string_equal(spec.text, "list:0,2-3");
-    assert_int_equal(pb_cpuset_count(&spec.list), 3);
-    assert_true(pb_cpuset_has(&spec.list, 2));
-
-    assert_int_equal(pb_pin_parse("bogus", &spec, &err), -EINVAL);
-    assert_non_null(strstr(err.msg, "unknown pin policy 'bogus'"));
-    assert_int_equal(pb_pin_parse("list", &spec, &err), -EINVAL);
-    assert_int_equal(pb_pin_parse("Compact", &spec, &err), -EINVAL);
-    assert_int_equal(pb_pin_parse("", &spec, &err), -EINVAL);
-    assert_int_equal(pb_pin_parse("list:", &spec, &err), -EINVAL);
-    assert_non_null(strstr(err.msg, "names no CPU"));
-    assert_int_equal(pb_pin_parse("list:a", &spec, &err), -EINVAL);
-    assert_non_null(strstr(err.msg, "bad pin list 'list:a'"));
-    assert_int_equal(pb_pin_parse("list:3-1", &spec, &err), -EINVAL);
-    assert_int_equal(pb_pin_parse("list:0,,1", &spec, &err), -EINVAL);
-    assert_int_equal(pb_pin_parse("list:-1", &spec, &err), -EINVAL);
-    assert_int_equal(pb_pin_parse("list:99999", &spec, &err), -EINVAL);
-
-    char longtext[400];
-    memset(longtext, '1', sizeof(longtext) - 1);
-    longtext[sizeof(longtext) - 1] = '\0';
-    memcpy(longtext, "list:", 5);
-    assert_int_equal(pb_pin_parse(longtext, &spec, &err), -EINVAL);
 }
 
 static void test_caches_json(void **state)
@@ -333,7 +191,12 @@ static void test_xml_round_trip(void **state)
     assert_int_equal(json_integer_value(json_object_get(j, "numa_nodes")), 2);
     assert_int_equal(json_array_size(json_object_get(j, "caches")), 1);
     json_decref(j);
-    expect_plan(t, "scatter", 2, (const char *[]){"0", "8"});
+    struct pb_err serr = {{0}};
+    unsigned order[2], count = 0;
+    assert_int_equal(pb_topo_spread(t, 2, order, &count, &serr), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(pb_topo_pu_os_index(t, order[0]), 0);
+    assert_int_equal(pb_topo_pu_os_index(t, order[1]), 8); /* the other package */
     pb_topo_destroy(t);
 
     /* the same file through PARBENCH_TOPOLOGY */
@@ -382,7 +245,6 @@ static void test_load_errors(void **state)
     pb_topo_destroy(t);
     unsetenv("PARBENCH_TOPOLOGY");
     pb_topo_destroy(NULL);
-    pb_pin_plan_destroy(NULL);
 }
 
 static void test_this_machine(void **state)
@@ -396,42 +258,6 @@ static void test_this_machine(void **state)
     assert_string_equal(pb_topo_source(t), "this machine");
     assert_non_null(pb_topo_cpu_model(t));
 
-    static const char *const pins[] = {"none", "compact", "scatter", "cores"};
-    for (unsigned i = 0; i < 4; i++) {
-        struct pb_pin_plan *p = plan(t, pins[i], 2 * n + 1);
-        for (unsigned w = 0; w < p->nworkers; w++)
-            assert_true(pb_cpuset_count(&p->sets[w]) >= 1);
-        /* a plan for this machine can be applied */
-        assert_int_equal(pb_cpuset_bind_self(&p->sets[0]), 0);
-        json_t *j = pb_pin_plan_to_json(p);
-        assert_int_equal(json_array_size(j), 2 * n + 1);
-        json_decref(j);
-        pb_pin_plan_destroy(p);
-    }
-    struct pb_pin_plan *p = plan(t, "none", 1);
-    assert_int_equal(pb_cpuset_bind_self(&p->sets[0]), 0);
-    pb_pin_plan_destroy(p);
-    pb_topo_destroy(t);
-}
-
-static void test_plan_json(void **state)
-{
-    struct pb_topo *t = load(BIG);
-    struct pb_pin_plan *p = plan(t, "scatter", 3);
-    json_t *j = pb_pin_plan_to_json(p);
-    char *s = json_dumps(j, JSON_COMPACT);
-    assert_string_equal(s, "[[0],[16],[8]]");
-    free(s);
-    json_decref(j);
-    pb_pin_plan_destroy(p);
-
-    p = plan(t, "list:0-2", 1);
-    j = pb_pin_plan_to_json(p);
-    s = json_dumps(j, JSON_COMPACT);
-    assert_string_equal(s, "[[0]]");
-    free(s);
-    json_decref(j);
-    pb_pin_plan_destroy(p);
     pb_topo_destroy(t);
 }
 
@@ -587,13 +413,12 @@ static void test_cmd_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_small),           cmocka_unit_test(test_2x8x2),
-        cmocka_unit_test(test_intel_numbering), cmocka_unit_test(test_numa),
-        cmocka_unit_test(test_pin_parse),       cmocka_unit_test(test_caches_json),
-        cmocka_unit_test(test_xml_round_trip),  cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_this_machine),    cmocka_unit_test(test_plan_json),
-        cmocka_unit_test(test_cmd_json),        cmocka_unit_test(test_cmd_text),
-        cmocka_unit_test(test_cmd_errors),
+        cmocka_unit_test(test_small),          cmocka_unit_test(test_pus),
+        cmocka_unit_test(test_spread),         cmocka_unit_test(test_intel_numbering),
+        cmocka_unit_test(test_numa),           cmocka_unit_test(test_caches_json),
+        cmocka_unit_test(test_xml_round_trip), cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_this_machine),   cmocka_unit_test(test_cmd_json),
+        cmocka_unit_test(test_cmd_text),       cmocka_unit_test(test_cmd_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "workloads/workloads.h"
+#include "harness/workload.h"
 
 struct matmul_worker {
     size_t n;

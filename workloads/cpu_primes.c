@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "workloads/workloads.h"
+#include "harness/workload.h"
 
 struct primes_state {
     uint64_t max;

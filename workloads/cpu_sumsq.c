@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "workloads/workloads.h"
+#include "harness/workload.h"
 
 static volatile uint64_t sumsq_key; /* always 0; the compiler cannot know */
 

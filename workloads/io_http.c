@@ -9,7 +9,7 @@
 #include <curl/curl.h>
 #include <uv.h>
 
-#include "workloads/workloads.h"
+#include "harness/workload.h"
 
 /* A connect that takes longer than this is a failure to connect, not a slow answer. */
 #define CONNECT_TIMEOUT_MS 5000

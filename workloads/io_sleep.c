@@ -9,7 +9,7 @@
 
 #include "harness/clock.h"
 #include "harness/runner.h"
-#include "workloads/workloads.h"
+#include "harness/workload.h"
 
 struct sleep_worker {
     uint64_t ns; /* the requested wait */

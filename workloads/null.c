@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "workloads/workloads.h"
+#include "harness/workload.h"
 
 struct null_state {
     int64_t fail_every;

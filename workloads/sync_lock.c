@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "harness/shm.h"
-#include "workloads/workloads.h"
+#include "harness/workload.h"
 
 struct lock_shared {
     pthread_mutex_t mutex;

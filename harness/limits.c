@@ -1,0 +1,123 @@
+/* The machine's limits. */
+#include "harness/limits.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "harness/taskq.h"
+
+/* The first number in a file, or UINT64_MAX when it cannot be read ("max" included). */
+static uint64_t read_number(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    unsigned long long v;
+    int ok = f && fscanf(f, "%llu", &v) == 1;
+    if (f)
+        fclose(f);
+    return ok ? (uint64_t)v : UINT64_MAX;
+}
+
+/* This process's cgroup (v2) directory, or "" when not found. */
+static void cgroup_dir(char *buf, size_t len)
+{
+    char line[512];
+    buf[0] = 0;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "0::", 3) == 0) {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(buf, len, "/sys/fs/cgroup%s", line + 3);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* limit - used from two files of the cgroup, or UINT64_MAX without a limit. */
+static uint64_t cgroup_left(const char *limit, const char *used)
+{
+    char dir[600], path[700];
+    cgroup_dir(dir, sizeof(dir));
+    if (!dir[0])
+        return UINT64_MAX;
+    snprintf(path, sizeof(path), "%s/%s", dir, limit);
+    uint64_t max = read_number(path);
+    snprintf(path, sizeof(path), "%s/%s", dir, used);
+    uint64_t cur = read_number(path);
+    if (max == UINT64_MAX || cur == UINT64_MAX)
+        return UINT64_MAX;
+    return max > cur ? max - cur : 0;
+}
+
+uint64_t pb_limits_memory_available(void)
+{
+    char line[256];
+    unsigned long long kb = 0;
+    uint64_t avail = UINT64_MAX;
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            avail = (uint64_t)kb * 1024;
+    if (f)
+        fclose(f);
+    uint64_t cg = cgroup_left("memory.max", "memory.current");
+    return cg < avail ? cg : avail;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+uint64_t pb_limits_tasks_available(void)
+{
+    /* The fourth field of loadavg is running/total: every thread of the system. */
+    unsigned long long total = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f || fscanf(f, "%*s %*s %*s %*u/%llu", &total) != 1)
+        total = 0;
+    if (f)
+        fclose(f);
+    uint64_t left = UINT64_MAX;
+    uint64_t pid_max = read_number("/proc/sys/kernel/pid_max");
+    uint64_t threads_max = read_number("/proc/sys/kernel/threads-max");
+    /* Some IDs stay taken or reserved: keep a margin for the rest of the system. */
+    if (pid_max != UINT64_MAX)
+        left = min_u64(left, pid_max > total + 300 ? pid_max - total - 300 : 0);
+    if (threads_max != UINT64_MAX)
+        left = min_u64(left, threads_max > total + 300 ? threads_max - total - 300 : 0);
+    left = min_u64(left, cgroup_left("pids.max", "pids.current"));
+    struct rlimit rl;
+    if (geteuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        left = min_u64(left, rl.rlim_cur > total ? rl.rlim_cur - total : 0);
+    return left;
+}
+
+int pb_limits_check(const char *what, uint64_t threads, uint64_t processes, uint64_t bytes,
+                    struct pb_err *err)
+{
+    uint64_t tasks = pb_limits_tasks_available();
+    if (threads + processes > tasks)
+        return pb_err_set(err, -EAGAIN,
+                          "%s needs %" PRIu64 " %s, but only %" PRIu64
+                          " more can be started here (pid_max, threads-max, the cgroup's "
+                          "pids.max, ulimit -u): lower -c",
+                          what, threads + processes, processes ? "processes" : "threads", tasks);
+    uint64_t mem = pb_limits_memory_available();
+    if (bytes > mem)
+        return pb_err_set(err, -ENOMEM,
+                          "%s needs about %.1f GiB of memory, but %.1f GiB are available: lower "
+                          "-c or -n",
+                          what, (double)bytes / (1u << 30), (double)mem / (1u << 30));
+    return 0;
+}
+
+uint64_t pb_limits_worker_bytes(const struct pb_run_spec *spec, uint64_t per_worker)
+{
+    return (uint64_t)spec->workers * (sizeof(struct pb_worker_record) + per_worker) +
+           pb_taskq_size(spec->queue_depth);
+}
