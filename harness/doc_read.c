@@ -13,13 +13,8 @@
 #include <sys/stat.h>
 
 #include "harness/registry.h"
-#include "harness/topo.h"
-
-/* What `parbench run` plans when nothing says otherwise (harness/plan.h): the case settings of
- * a document that records none. */
-#define DEFAULT_REPEAT   10
-#define DEFAULT_WARMUP   1
-#define DEFAULT_GRACE_NS 2000000000ull
+#include "harness/pin.h"
+#include "harness/plan.h"
 
 /* Durations are held in ns as uint64: about 584 years. */
 #define MAX_SECONDS 1e10
@@ -364,8 +359,8 @@ static int read_header(struct rd *r, const json_t *root)
         }
         pop(r, mark);
     }
-    r->repeat = DEFAULT_REPEAT;
-    r->warmup = DEFAULT_WARMUP;
+    r->repeat = PB_DEFAULT_REPEAT;
+    r->warmup = PB_DEFAULT_WARMUP;
     r->timeout_ns = 0;
     if (rc < 0 || !settings)
         return rc;
@@ -683,7 +678,6 @@ static int read_pin(struct rd *r, const json_t *c, struct pb_case_result *out)
     struct pb_pin_spec spec;
     json_t *pin, *plan, *v;
     const char *policy, *text;
-    char list[2100], cpus[2048];
     size_t i, mark;
     int rc = get_object(r, c, "pin", REQUIRED, &pin);
     if (rc < 0)
@@ -710,18 +704,13 @@ static int read_pin(struct rd *r, const json_t *c, struct pb_case_result *out)
         goto out;
     }
     /* The same CPUs are the same case however the list was written: list:1,0 is list:0-1. */
-    if (spec.policy == PB_PIN_LIST)
-        snprintf(list, sizeof(list), "list:%s", pb_cpuset_format(&spec.list, cpus, sizeof(cpus)));
-    else
-        snprintf(list, sizeof(list), "%s", pb_pin_policy_name(spec.policy));
-    if (strlen(list) >= sizeof(info->pin_spec)) {
+    if (pb_pin_spec_canonical(&spec, info->pin_spec, sizeof(info->pin_spec)) < 0) {
         m = push_key(r, "spec");
         rc = fail(r, "more than %zu bytes in canonical form", sizeof(info->pin_spec) - 1);
         pop(r, m);
         goto out;
     }
     snprintf(info->pin_policy, sizeof(info->pin_policy), "%s", pb_pin_policy_name(spec.policy));
-    memcpy(info->pin_spec, list, strlen(list) + 1);
     out->pin_plan = calloc(json_array_size(plan) + 1, sizeof(*out->pin_plan));
     if (!out->pin_plan) {
         rc = no_memory(r);
@@ -765,7 +754,7 @@ static int read_settings(struct rd *r, const json_t *c, struct pb_case_info *inf
     info->repeat = r->repeat;
     info->warmup = r->warmup;
     info->timeout_ns = r->timeout_ns;
-    info->grace_ns = DEFAULT_GRACE_NS;
+    info->grace_ns = PB_DEFAULT_GRACE_NS;
     /* A loop runner's workers are its loops (harness/runner.c). */
     info->loops = runner && (runner->flags & PB_RUNNER_LOOPS) && info->workers ? info->workers : 1;
     if (rc < 0 || !s)
