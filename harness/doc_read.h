@@ -1,5 +1,5 @@
-/* Reading result documents back: load and check a file, walk its cases, pull per-repetition
- * samples of a metric, and name and match cases across documents (compare, export, merge). */
+/* Reading a result document back into the typed model (harness/result.h), checking everything
+ * that is read: compare, export and merge see only typed cases whose every value was valid. */
 #ifndef PB_DOC_READ_H
 #define PB_DOC_READ_H
 
@@ -7,80 +7,49 @@
 
 #include <jansson.h>
 
+#include "harness/doc.h"
 #include "harness/error.h"
+#include "harness/result.h"
 
-#define PB_RESULT_SCHEMA "parbench/result/v1"
+/* How documents are parsed: any JSON value (a document that is not an object is named as such),
+ * and a key given twice in one object is an error rather than a silent choice. */
+#define PB_DOC_DECODE_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
 
 struct pb_doc {
-    char *path;    /* as given; "-" is standard input */
-    json_t *root;  /* owned */
-    json_t *cases; /* borrowed from root: an array of objects */
+    char *path;   /* the name in messages: as given, "<stdin>" for "-" */
+    json_t *root; /* owned: the whole document, for its header (tool, host, settings, ...) */
+    struct pb_case_result *cases; /* owned, in the document's order */
+    size_t ncases;
 };
 
-/* Loads the result document at path ("-": standard input). Errors are one line naming the file:
- * "FILE: cannot open: REASON" (-errno), "FILE: not JSON: line L: REASON" (-EINVAL),
- * "FILE: not a parbench result document (no 'schema')" (-EINVAL),
- * "FILE: schema 'X' is not parbench/result/v1" (-EINVAL), "FILE: malformed: ..." (-EINVAL). */
-int pb_doc_load(struct pb_doc **out, const char *path, struct pb_err *err);
-/* The same checks on a parsed document; takes a reference to root on success. */
-int pb_doc_from_json(struct pb_doc **out, json_t *root, const char *path, struct pb_err *err);
+/* Loads the result document at path ("-": standard input) into d. On error d is left empty
+ * (pb_doc_destroy is safe) and err holds one line naming the file:
+ * "FILE: cannot open: REASON" (-errno), "FILE: not JSON: line L: REASON",
+ * "FILE: not a parbench result document (no 'schema')", "FILE: schema 'X' is not
+ * parbench/result/v1", or "FILE: PATH: PROBLEM" for a value that is missing, of the wrong type
+ * or out of range, e.g. "r.json: cases[0].repetitions[1].throughput_per_s: expected a number
+ * >= 0, got "fast"" (all -EINVAL), or -ENOMEM.
+ *
+ * Case identity is recomputed from the fields (pb_case_info_finish): the stored "id" must be a
+ * string but is not the key, and two cases with one key are an error. Summaries, the latency
+ * spectrum and the speed-up are read as stored; a metric the summary lacks is summarised from
+ * the repetitions. Documents of the previous version read too: without a case's "settings",
+ * repeat, warmup and timeout come from the top-level "settings" (else the defaults) and loops
+ * from the workers of a loop runner; a repetition's "target" is its fixture. */
+int pb_doc_load(struct pb_doc *d, const char *path, struct pb_err *err);
+/* The same from bytes in memory (the fuzz target's way in). */
+int pb_doc_parse(struct pb_doc *d, const char *buf, size_t len, const char *name,
+                 struct pb_err *err);
+/* The same checks on a parsed document; d takes its own reference to root. */
+int pb_doc_from_json(struct pb_doc *d, json_t *root, const char *name, struct pb_err *err);
 void pb_doc_destroy(struct pb_doc *d);
 
-size_t pb_doc_case_count(const struct pb_doc *d);
-json_t *pb_doc_case(const struct pb_doc *d, size_t i);
 /* A string member of a top-level object ("host", "hostname"), or of the root when obj is NULL;
- * "" when absent or not a string. */
+ * "" when absent (a present one was checked to be a string). */
 const char *pb_doc_str(const struct pb_doc *d, const char *obj, const char *key);
-
-/* The metrics that can be read from every case's repetitions. */
-enum pb_metric {
-    PB_METRIC_THROUGHPUT,
-    PB_METRIC_LATENCY_P50,
-    PB_METRIC_LATENCY_P99,
-    PB_METRIC_SERVICE_P50,
-    PB_METRIC_SERVICE_P99,
-    PB_METRIC_WALL,
-    PB_METRIC_PEAK_RSS,
-    PB_METRIC_COUNT
-};
-
-struct pb_metric_def {
-    const char *name;        /* "throughput", "latency_p50", ... */
-    const char *unit;        /* "tasks/s", "ns", "s" */
-    const char *summary_key; /* the key in a case's "summary" */
-    const char *rep_object;  /* the repetition member holding it: NULL for a plain number */
-    const char *rep_key;
-    int bigger_is_better;
-    /* Compared and exported unless asked otherwise. Wall time mirrors throughput, and memory
-     * is a question of its own, so those two are not. */
-    int headline;
-};
-
-const struct pb_metric_def *pb_metric_def(enum pb_metric m);
-/* -ENOENT when no metric has that name. */
-int pb_metric_find(const char *name, enum pb_metric *out);
-
-/* The values of metric m in the case's complete repetitions, in order: *out is allocated (NULL
- * when *n is 0) and the caller frees it. Repetitions that were interrupted, or that lack the
- * metric, give no sample. -ENOMEM. */
-int pb_case_samples(const json_t *c, enum pb_metric m, double **out, size_t *n);
-
-/* A string member of a case; "" when absent. */
-const char *pb_case_str(const json_t *c, const char *key);
-/* The case's concurrency, or -1 when null or absent. */
-long long pb_case_concurrency(const json_t *c);
-
-/* The identity of a case across documents: runner, workload, parameters sorted by name with
- * canonical values, concurrency, load model with rate and arrivals, pin policy, and the number
- * of workers and queue depth (event loops and --queue-depth are runner settings). Allocated. */
-int pb_case_key(const json_t *c, char **out);
-/* The name for tables and exports: the case's "id" as parbench run wrote it; for a document
- * without one, runner/workload/c=N, then parameters, an open load and a pin policy other than
- * compact, e.g. "threads/cpu.sumsq/c=4/n=1000/open:500/s,poisson/pin=scatter". Allocated. */
-int pb_case_name(const json_t *c, char **out);
-/* Parameters alone, "k=v,k=v" sorted by name ("" when none). Allocated. */
-int pb_case_params(const json_t *c, char **out);
-/* The load as text: "closed", or "open:RATE/s[,ARRIVALS]". Allocated. */
-int pb_case_load(const json_t *c, char **out);
+/* The document's "complete": 0 for an interrupted run (absent counts as complete). */
+int pb_doc_complete(const struct pb_doc *d);
+/* The index of the case whose key is id, or -1. */
+long pb_doc_find(const struct pb_doc *d, const char *id);
 
 #endif
