@@ -194,23 +194,27 @@ int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c,
     for (unsigned r = 0; rc == 0 && r < c->set.repeat && !pb_stop_requested(); r++) {
         struct pb_child child;
         json_t *doc = NULL;
-        struct pb_doc *d = NULL;
+        struct pb_doc d = {0};
         char why[400];
         int stopped = 0, has_spectrum = 0;
         if ((rc = run_child(argv, suite, &doc, &child, why, sizeof(why), err)) < 0)
             break;
-        if (!doc || pb_doc_from_json(&d, doc, "--isolate child", err) < 0) {
+        if (!doc) {
             char desc[128];
             pb_child_describe(&child, desc, sizeof(desc));
             rc = pb_err_set(err, -EIO, "--isolate: the child run %s and wrote no document%s%s",
                             desc, why[0] ? ": " : "", why);
+            break;
+        }
+        if ((rc = pb_doc_from_json(&d, doc, "--isolate child", err)) < 0) {
+            pb_doc_destroy(&d);
             json_decref(doc);
             break;
         }
         json_decref(doc);
-        rc = absorb(result, d, &stopped, &spectra[nspectra], &has_spectrum, err);
+        rc = absorb(result, &d, &stopped, &spectra[nspectra], &has_spectrum, err);
         nspectra += has_spectrum;
-        pb_doc_destroy(d);
+        pb_doc_destroy(&d);
         /* A child that stopped stops the case, and the plan (a stop of its own, or ours). */
         if (rc == 0 && stopped && !pb_stop_requested())
             pb_stop_request((enum pb_stop_reason)stopped);
