@@ -9,13 +9,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "fixtures/http_target.h"
 #include "harness/clock.h"
 #include "harness/console.h"
 #include "harness/isolate.h"
 #include "harness/result.h"
 #include "harness/shm.h"
 #include "harness/stats.h"
-#include "workloads/http_target.h"
 
 /* Below this, a repetition's wall time is mostly clock, scheduling and start-up noise. */
 #define SHORT_REPETITION_S 0.01
@@ -115,38 +115,17 @@ struct case_run {
     size_t records_size;
     struct pb_hist *latency, *service; /* one repetition, merged */
     struct pb_hist *case_latency;      /* every kept repetition, merged */
-    struct pb_target *target;          /* the embedded HTTP target, when the case uses it */
+    struct pb_http_target *target;     /* the embedded HTTP target, when the case uses it */
     uint64_t repetitions_run;          /* warm-ups included: each gets its own arrival seed */
     int target_pu;
 };
 
-/* The target's CPU time so far, from /proc (it is not reaped until the case ends). */
-static void target_cpu(const struct pb_target *t, double *user_s, double *sys_s)
-{
-    char path[64], buf[1024];
-    *user_s = *sys_s = 0;
-    snprintf(path, sizeof(path), "/proc/%d/stat", pb_target_pid(t));
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-    unsigned long ut, st;
-    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) {
-        double hz = (double)sysconf(_SC_CLK_TCK);
-        *user_s = (double)ut / hz;
-        *sys_s = (double)st / hz;
-    }
-}
-
 static json_t *target_json(const struct case_run *cr, double u0, double s0)
 {
     double u1, s1;
-    target_cpu(cr->target, &u1, &s1);
+    pb_http_target_cpu(cr->target, &u1, &s1);
     json_t *o = json_object();
-    json_object_set_new(o, "url", json_string(pb_target_url(cr->target)));
+    json_object_set_new(o, "url", json_string(pb_http_target_url(cr->target)));
     json_object_set_new(o, "pu", cr->target_pu >= 0 ? json_integer(cr->target_pu) : json_null());
     json_object_set_new(o, "user_s", json_real(u1 - u0));
     json_object_set_new(o, "sys_s", json_real(s1 - s0));
@@ -185,7 +164,7 @@ static int run_repetition(struct case_run *cr, json_t *reps, int warmup, struct 
     struct pb_run_stats stats = {0};
     double target_u0 = 0, target_s0 = 0;
     if (cr->target)
-        target_cpu(cr->target, &target_u0, &target_s0);
+        pb_http_target_cpu(cr->target, &target_u0, &target_s0);
     peak_rss_reset();
     rc = c->runner->run(&rs, &stats, err);
     if (rc < 0) {
@@ -323,7 +302,7 @@ static void check_stability(json_t *jcase, json_t *doc, const char *label)
 
 static void case_run_free(struct case_run *cr)
 {
-    pb_target_destroy(cr->target);
+    pb_http_target_destroy(cr->target);
     pb_pin_plan_destroy(cr->pins);
     pb_shm_free(cr->records, cr->records_size);
     free(cr->latency);
@@ -354,7 +333,7 @@ static int run_case(const struct pb_plan *plan, const struct pb_case_spec *c,
     /* io.http without a URL: the embedded target, on a PU no worker uses when there is one. */
     if ((c->workload->flags & PB_WL_HTTP) && !pb_param_str(&c->params, "url")[0]) {
         cr.target_pu = pb_pin_plan_spare_pu(topo, cr.pins);
-        rc = pb_target_spawn("/proc/self/exe", cr.target_pu, &cr.target, err);
+        rc = pb_http_target_start(cr.target_pu, &cr.target, err);
         if (rc < 0)
             goto out;
     }
@@ -364,7 +343,7 @@ static int run_case(const struct pb_plan *plan, const struct pb_case_spec *c,
         .workers = cr.workers,
         .tasks = c->tasks,
         .timeout_ns = c->timeout_ns,
-        .url = cr.target ? pb_target_url(cr.target) : NULL,
+        .url = cr.target ? pb_http_target_url(cr.target) : NULL,
     };
 
     json_t *jcase = pb_result_case_new(c, cr.pins);

@@ -10,9 +10,9 @@
 #include "harness/cmd_list.h"
 #include "harness/cmd_merge.h"
 #include "harness/cmd_run.h"
+#include "harness/cmd_serve.h"
 #include "harness/cmd_topo.h"
 #include "harness/error.h"
-#include "workloads/http_target.h"
 
 struct command {
     const char *name;
