@@ -10,10 +10,10 @@
 #include "harness/cmd_list.h"
 #include "harness/cmd_merge.h"
 #include "harness/cmd_run.h"
+#include "harness/cmd_serve.h"
 #include "harness/cmd_topo.h"
 #include "harness/error.h"
 #include "harness/stop.h"
-#include "workloads/http_target.h"
 
 struct command {
     const char *name;

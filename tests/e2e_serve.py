@@ -1,5 +1,6 @@
 """End to end: `parbench serve`, the embedded HTTP target, spoken to over raw sockets: answers,
-keep-alive, pipelining, malformed input, thousands of connections, counters and signals."""
+keep-alive, pipelining, malformed input, thousands of connections, counters and signals; header
+and idle timeouts; clients that misbehave (never read, trickle bytes, flood connections)."""
 import json
 import os
 import random
@@ -48,7 +49,7 @@ class Reader:
     def _fill(self):
         try:
             data = self.sock.recv(1 << 20)
-        except ConnectionResetError:
+        except (ConnectionResetError, socket.timeout):
             data = b""
         self.buf += data
         return bool(data)
@@ -238,7 +239,15 @@ def test_malformed(port):
         (b"garbage\r\n\r\n", 400, "garbage"),
         (b"\x00\xff\xfe junk\r\n\r\n", 400, "binary garbage"),
         (b"GET /\r\n\r\n", 400, "missing version"),
-        (b"GET / HTTP/2.0\r\n\r\n", 400, "unknown version"),
+        (b"GET / HTTP/2.0\r\n\r\n", 505, "HTTP/2.0"),
+        (b"GET / HTTP/1.9\r\n\r\n", 505, "HTTP/1.9"),
+        (b"GET / HTTP/0.9\r\n\r\n", 505, "HTTP/0.9"),
+        (b"GET / HTTP/3.0\r\nHost: t\r\n", 505, "HTTP/3.0, head not yet complete"),
+        (b"GET / HTTP/1.10\r\n\r\n", 400, "garbage version"),
+        (b"GET / HTTX/1.1\r\n\r\n", 400, "garbage protocol"),
+        (b"GET / HTTP/1.1\r\r\r\r", 400, "bare CRs and no LF"),
+        (b"\r\r\r\r", 400, "only bare CRs"),
+        (b"nonsense\r\n", 400, "garbage line, head not complete"),
         (b"GET  / HTTP/1.1\r\n\r\n", 400, "double space"),
         (b"GET / HTTP/1.1\r\nHost: t\r\n folded\r\n\r\n", 400, "obs-fold"),
         (b"GET / HTTP/1.1\r\nName : v\r\n\r\n", 400, "space before colon"),
@@ -249,8 +258,20 @@ def test_malformed(port):
         (b"GET /?size=99999999999999999999999 HTTP/1.1\r\n\r\n", 400, "size overflow"),
         (b"GET /?status=99 HTTP/1.1\r\n\r\n", 400, "status out of range"),
         (b"GET /?delay_ms=-1 HTTP/1.1\r\n\r\n", 400, "negative delay"),
-        (request("/", extra="X-Big: %s\r\n" % ("a" * 9000)), 400, "header section over 8 KiB"),
-        (b"GET / HTTP/1.1\r\nX: " + b"b" * 12000, 400, "unterminated head over 8 KiB"),
+        (request("/", extra="X-Big: %s\r\n" % ("a" * 9000)), 431, "header section over 8 KiB"),
+        (b"GET / HTTP/1.1\r\nX: " + b"b" * 12000, 431, "unterminated head over 8 KiB"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 431, "request-line over 8 KiB"),
+        (b"\r\n" * 5000, 431, "endless empty lines"),
+        (request("/", extra="Content-Length: 99999999999999999999\r\n"), 400,
+         "Content-Length past 2^64"),
+        (request("/", extra="Content-Length: 18446744073709551615\r\n"), 413,
+         "Content-Length 2^64-1 on a GET"),
+        (request("/", extra="Content-Length: 0\r\nTransfer-Encoding: chunked\r\n"), 400,
+         "Content-Length and Transfer-Encoding"),
+        (request("/", extra="Content-Length: 1\r\nContent-Length: 2\r\n"), 400,
+         "two Content-Lengths"),
+        (b"GET /?size=1099511627777 HTTP/1.1\r\n\r\n", 400, "size over 1 TiB"),
+        (b"GET /?delay_ms=3600001 HTTP/1.1\r\n\r\n", 400, "delay over an hour"),
         (b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello", 405, "POST with a body"),
         (b"DELETE / HTTP/1.1\r\n\r\n", 405, "DELETE"),
         (b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 413, "GET with a body"),
@@ -377,18 +398,204 @@ def stop_with(p, sig, what, conns=()):
 
 
 def test_usage():
-    for args in (["--port", "70000"], ["--bogus"], ["--pin", "x"], ["--host", "nowhere"]):
+    not_ours = max(os.sched_getaffinity(0)) + 1
+    for args in (["--port", "70000"], ["--port", "x"], ["--port"], ["--bogus"], ["stray"],
+                 ["--pin", "x"], ["--pin", "-1"], ["--pin", str(not_ours)],
+                 ["--host", "nowhere"], ["--host=256.1.1.1"], ["--host", ""],
+                 ["--header-timeout", "x"], ["--header-timeout", "-1"], ["--idle-timeout"],
+                 ["--idle-timeout", "25h"]):
         p = subprocess.run([PARBENCH, "serve"] + args, capture_output=True, text=True,
                            timeout=TIMEOUT)
-        want = 3 if args[0] == "--host" else 2
-        check(p.returncode == want and "serve" in p.stderr,
-              "serve %s: exit %d (%s), expected %d" % (" ".join(args), p.returncode,
-                                                       p.stderr.strip(), want))
+        check(p.returncode == 2 and p.stderr.startswith("parbench serve: ") and
+              len(p.stderr.strip().splitlines()) == 1 and p.stdout == "",
+              "serve %s: exit %d (%r), expected 2 and one line" %
+              (" ".join(args), p.returncode, p.stderr))
     p, port = start()
     q = subprocess.run([PARBENCH, "serve", "--port", str(port)], capture_output=True,
                        text=True, timeout=TIMEOUT)
     check(q.returncode == 3 and "listen" in q.stderr, "port in use: exit 3 (%s)" % q.stderr)
     stop_with(p, signal.SIGTERM, "second instance")
+
+
+def raise_nofile(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n), hard))
+    return min(hard, n)
+
+
+def wait_stats(port, pred, seconds):
+    """Polls /__stats until pred(stats) holds or seconds pass; the last stats."""
+    deadline = time.monotonic() + seconds
+    st = stats(port)
+    while not pred(st) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        st = stats(port)
+    return st
+
+
+def closed(s, wait):
+    """(True, data) when the server closed s within wait seconds, with what it sent first."""
+    s.settimeout(wait)
+    data = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return True, data
+            data += d
+    except socket.timeout:
+        return False, data
+    except ConnectionResetError:
+        return True, data
+
+
+def test_timeouts():
+    """Short timeouts: partial heads get 408 and are closed, silent and idle connections are
+    closed, a trickle of bytes does not keep a head alive; a delay, a slow reader that makes
+    progress and an active keep-alive connection are not cut."""
+    header, idle = 0.5, 1.5
+    p, port = start("--header-timeout", "500ms", "--idle-timeout", "1.5s")
+    try:
+        n = raise_nofile(4000) - 400
+        n = min(n, 1000)
+        partial = [connect(port) for _ in range(n)]
+        for s in partial:
+            s.sendall(b"GET /?size=10 HTTP/1.1\r\nHo")
+        silent = [connect(port) for _ in range(50)]
+        idle_socks = []
+        for _ in range(50):
+            s = connect(port)
+            s.sendall(request("/?size=1"))
+            r = Reader(s).response()
+            check(r and r[0] == 200, "a keep-alive answer before idling")
+            idle_socks.append(s)
+        delayed = connect(port)
+        delayed.sendall(request("/?delay_ms=2500&size=3"))
+        t0 = time.monotonic()
+        st = stats(port)
+        check(st.get("connections", 0) >= n + 101, "%d partial, 50 silent, 50 idle open: %s" %
+              (n, st))
+        # a slowloris: a byte every 100 ms, well within any per-read timeout
+        slow = connect(port)
+        answer = b""
+        for b in b"GET / HTTP/1.1\r\nX-A: " + b"a" * 40:
+            try:
+                slow.sendall(bytes([b]))
+                # the answer, or the end: the server may still drain what we send
+                gone, answer = closed(slow, 0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                gone = True
+            if gone or answer or time.monotonic() - t0 > header + 1.5:
+                break
+        took = time.monotonic() - t0
+        check(answer.startswith(b"HTTP/1.1 408 ") and took < header + 1.0,
+              "a head trickling in is answered 408 after the header timeout (%.2f s): %r" %
+              (took, answer[:20]))
+        # an active keep-alive connection, a request every 0.4 s for longer than the idle time
+        active = connect(port)
+        rd = Reader(active)
+        ok = 0
+        for _ in range(5):
+            active.sendall(request("/?size=2"))
+            r = rd.response()
+            ok += bool(r and r[0] == 200)
+            time.sleep(0.4)
+        check(ok == 5, "a keep-alive connection busier than the idle timeout stays: %d of 5" % ok)
+
+        got408 = 0
+        for s in partial:
+            gone, data = closed(s, 2.0)
+            got408 += gone and data.startswith(b"HTTP/1.1 408 ")
+        check(got408 == n, "%d of %d partial heads answered 408 and closed" % (got408, n))
+        quiet = sum(closed(s, 2.0) == (True, b"") for s in silent)
+        check(quiet == 50, "%d of 50 silent connections closed without a word" % quiet)
+        quiet = sum(closed(s, 2.0) == (True, b"") for s in idle_socks)
+        check(quiet == 50, "%d of 50 idle keep-alive connections closed" % quiet)
+        r = Reader(delayed).response()
+        check(r and r[0] == 200 and r[2] == b"abc",
+              "a 2.5 s delay outlives both timeouts: %s" % (r and r[0]))
+        for s in partial + silent + idle_socks + [slow, delayed, active]:
+            s.close()
+        st = wait_stats(port, lambda st: st.get("connections") == 1, 5)
+        check(st.get("connections") == 1 and st.get("timeouts", 0) >= n + 101,
+              "/__stats: connections back to 1, every timeout counted: %s" % st)
+
+        # a reader slower than the idle timeout overall, but never stalled that long
+        with connect(port) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
+            size = 24 << 20
+            s.sendall(request("/?size=%d" % size))
+            got, t0 = 0, time.monotonic()
+            s.settimeout(TIMEOUT)
+            while got < size:
+                try:
+                    d = s.recv(1 << 20)
+                except ConnectionResetError:
+                    break
+                if not d:
+                    break
+                got += len(d)
+                time.sleep(0.02)
+            took = time.monotonic() - t0
+        check(got >= size, "a slow reader (%.1f s for %d MiB) gets the whole body: %d bytes" %
+              (took, size >> 20, got))
+
+        # a client that pipelines and never reads: closed once its answers stall
+        stats(port, "/__reset")
+        hog = connect(port)
+        try:
+            hog.sendall(request("/?size=1000000") * 200)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass
+        st = wait_stats(port, lambda st: st.get("connections") == 1, idle + 3)
+        check(st.get("connections") == 1 and st.get("timeouts") == 1,
+              "a client that never reads is closed after the idle timeout: %s" % st)
+        hog.close()
+        alive(port, "the timeouts")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    check(p.returncode == 0, "serve with timeouts: exit %s" % p.returncode)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_hogs(p, port):
+    """Clients that ask much and read nothing: the server's memory stays bounded."""
+    before = rss_kib(p.pid)
+    socks = []
+    for i in range(200):
+        s = connect(port)
+        s.setblocking(False)
+        # 1 MiB answers, pipelined far beyond what the input buffer holds, never read
+        try:
+            s.send(request("/?size=1048576&delay_ms=%d" % (i % 3)) * 2000)
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            pass
+        socks.append(s)
+    time.sleep(1.0)
+    grown = rss_kib(p.pid) - before
+    alive(port, "200 connections that never read")
+    st = stats(port)
+    check(grown < 64 * 1024, "server memory grew %d KiB for 200 hogs (bounded): %s" % (grown, st))
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.close()
+    st = wait_stats(port, lambda st: st.get("connections") == 1, TIMEOUT)
+    check(st.get("connections") == 1, "the hogs' connections are gone: %s" % st)
 
 
 def main():
@@ -400,6 +607,7 @@ def main():
         test_malformed(port)
         test_many_connections(port)
         test_in_flight(port)
+        test_hogs(p, port)
         # SIGTERM with an idle keep-alive connection and a delayed request open
         idle = connect(port)
         busy = connect(port)
@@ -415,6 +623,7 @@ def main():
     p, port = start("--pin", str(min(os.sched_getaffinity(0))))
     alive(port, "--pin")
     stop_with(p, signal.SIGINT, "SIGINT")
+    test_timeouts()
     test_usage()
     done()
 

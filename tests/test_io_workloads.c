@@ -21,8 +21,9 @@
 #include <curl/curl.h>
 #include <uv.h>
 
+#include "fixtures/http_target.h"
 #include "harness/clock.h"
-#include "workloads/http_target.h"
+#include "harness/cmd_serve.h"
 #include "workloads/workloads.h"
 
 static struct pb_params params;
@@ -614,7 +615,7 @@ static void test_http_no_url(void **state)
     assert_non_null(strstr(err.msg, "io.http: no url"));
 }
 
-/* ---- io.http against the embedded target (`parbench serve`), when the binary is known ---- */
+/* ---- io.http against the embedded target: this binary, run as `test_io_workloads serve` ---- */
 
 static size_t keep_body(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -627,10 +628,10 @@ static size_t keep_body(char *data, size_t size, size_t nmemb, void *userp)
     return size * nmemb;
 }
 
-static json_int_t target_stat(struct pb_target *t, const char *key)
+static json_int_t target_stat(struct pb_http_target *t, const char *key)
 {
     char url[128], body[4096] = "";
-    snprintf(url, sizeof(url), "%s__stats", pb_target_url(t));
+    snprintf(url, sizeof(url), "%s__stats", pb_http_target_url(t));
     CURL *c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
@@ -646,17 +647,14 @@ static json_int_t target_stat(struct pb_target *t, const char *key)
 
 static void test_http_embedded_target(void **state)
 {
-    const char *exe = getenv("PARBENCH");
-    struct pb_target *t = NULL;
+    struct pb_http_target *t = NULL;
     struct result r;
     char url[160];
-    if (!exe || access(exe, X_OK) != 0)
-        skip();
-    if (pb_target_spawn(exe, -1, &t, &err) != 0)
+    if (pb_http_target_start(-1, &t, &err) != 0)
         fail_msg("%s", err.msg);
 
     set_params(&pb_workload_io_http, "size", "70000", "delay_ms", "1", NULL);
-    struct pb_workload_env env = make_env(10, 200, 0, pb_target_url(t));
+    struct pb_workload_env env = make_env(10, 200, 0, pb_http_target_url(t));
     run_blocking(&pb_workload_io_http, &env, 20, &r);
     assert_int_equal(r.status[PB_OK], 20);
     assert_int_equal(r.bytes, 20 * 70000);
@@ -668,22 +666,24 @@ static void test_http_embedded_target(void **state)
     if (accepted > 1 + 1 + 10 + 1)
         fail_msg("%lld connections for 10 in flight", (long long)accepted);
 
-    snprintf(url, sizeof(url), "%s?status=500", pb_target_url(t));
+    snprintf(url, sizeof(url), "%s?status=500", pb_http_target_url(t));
     env = make_env(4, 4, 0, url);
     run_async(&pb_workload_io_http, &env, 4, 4, 0, &r);
     assert_int_equal(r.status[PB_FAIL_HTTP_STATUS], 4);
 
     set_params(&pb_workload_io_http, "delay_ms", "30000", NULL);
-    env = make_env(4, 4, 0, pb_target_url(t));
+    env = make_env(4, 4, 0, pb_http_target_url(t));
     run_async(&pb_workload_io_http, &env, 4, 4, 50, &r);
     assert_int_equal(r.status[PB_FAIL_TIMEOUT], 4);
 
-    assert_int_equal(pb_target_stop(t, NULL, NULL), 0);
-    pb_target_destroy(t);
+    assert_int_equal(pb_http_target_stop(t, NULL, NULL), 0);
+    pb_http_target_destroy(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "serve") == 0)
+        return pb_cmd_serve(argc - 1, argv + 1);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sleep_blocking),
