@@ -26,8 +26,8 @@ static const struct command commands[] = {
     {"topo", pb_cmd_topo, "the detected topology and the pin plan"},
     {"serve", pb_cmd_serve, "the embedded HTTP target (127.0.0.1)"},
     {"compare", pb_cmd_compare, "BASE NEW: statistics and a verdict; exit 1 on a regression"},
-    {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv or tsv"},
-    {"merge", pb_cmd_merge, "OUT IN...: the repetitions of several runs as one document"},
+    {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv, tsv or a ranking"},
+    {"merge", pb_cmd_merge, "[-o OUT] IN...: the repetitions of several runs as one document"},
 };
 
 static void usage(FILE *out)
