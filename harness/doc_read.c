@@ -18,8 +18,8 @@
 
 /* Durations are held in ns as uint64: about 584 years. */
 #define MAX_SECONDS 1e10
-/* Nanosecond values (percentiles, the spectrum) must fit in uint64. */
-#define MAX_NS 1.8e19
+/* Nanosecond values (percentiles, the spectrum) are written as JSON integers: int64. */
+#define MAX_NS 9e18
 
 enum { OPTIONAL = 0, REQUIRED = 1 };
 

@@ -152,7 +152,7 @@ def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=1
     }
     if speedup is not None:
         c["speedup"] = {"baseline": "serial/%s/c=1" % workload, "value": speedup,
-                        "efficiency": speedup / concurrency}
+                        "efficiency": speedup / (concurrency or 1)}
     return c
 
 
