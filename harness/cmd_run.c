@@ -1,46 +1,31 @@
-/* `parbench run`: the command line into a plan, the plan into a result document. */
+/* `parbench run`: the command line or a suite into a plan, the plan into a result document. */
 #include "harness/cmd_run.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "harness/console.h"
+#include "harness/doc_write.h"
 #include "harness/driver.h"
-#include "harness/http_probe.h"
+#include "harness/outfile.h"
+#include "harness/quote.h"
 #include "harness/registry.h"
-#include "harness/result.h"
+#include "harness/shm.h"
+#include "harness/stop.h"
 #include "harness/suite.h"
 #include "harness/taskq.h"
+#include "harness/zygote.h"
 
-#define MAX_LIST         64
-#define MIN_RATE         0.001 /* tasks/s: one task per 1000 s */
-#define MAX_RATE         1e9
-#define FD_RESERVE       64   /* descriptors besides connections: files, loops, pipes */
-#define PROBE_TIMEOUT_MS 5000 /* how long a --url server may take to accept a connection */
-
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-    got_signal = sig;
-    pb_stop_request();
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits return EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
+#define MIN_RATE   0.001 /* tasks/s: one task per 1000 s */
+#define MAX_RATE   1e9
+#define MAX_LEVEL  1000000
+#define MAX_REPEAT 1000000
+#define MAX_TASKS  UINT64_C(1000000000000)
+/* Shared memory the zygote's arena keeps for the workloads' own state, besides the workers'. */
+#define ARENA_SLACK (UINT64_C(64) << 20)
 
 static void usage(FILE *out)
 {
@@ -48,179 +33,97 @@ static void usage(FILE *out)
           "                    [--rate R [--arrivals uniform|poisson]] [--pin POLICY]\n"
           "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
-          "                    [-p key=value ...] [--isolate] [-o FILE|-] [--quiet]\n"
-          "       parbench run --suite FILE [--repeat K] [--warmup K] [-o FILE|-] [--quiet] ...\n",
+          "                    [-p key=value ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
+          "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
+          "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n",
           out);
 }
 
-static int parse_uint(const char *opt, const char *text, unsigned min, unsigned *out,
-                      struct pb_err *err)
+/* What the options say, before it becomes a plan. */
+struct run_opts {
+    char **runners, **levels_text; /* the -r and -c lists, all of them joined */
+    size_t nrunners, nlevel_opts;
+    const char **params;
+    size_t nparams;
+    const char *workload, *url;
+    struct pb_case_settings set;
+    unsigned *levels;
+    size_t nlevels;
+    /* Which options were given: a suite takes only some of them. */
+    int tasks_given, duration_given, repeat_given, warmup_given, rate_given, arrivals_given,
+        pin_given, timeout_given, grace_given, queue_given, loops_given;
+};
+
+static void opts_free(struct run_opts *o)
 {
-    int64_t v;
-    if (pb_parse_int(text, &v) < 0 || v < min || v > 1000000000)
-        return pb_err_set(err, -EINVAL, "%s: '%s' is not a whole number of at least %u", opt, text,
-                          min);
+    free(o->runners);
+    free(o->levels_text);
+    free(o->params);
+    free(o->levels);
+}
+
+/* Appends to a growing list of pointers. */
+static int push(void *list, size_t *n, const void *item)
+{
+    const void ***l = list;
+    const void **v = realloc(*l, (*n + 1) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    v[(*n)++] = item;
+    *l = v;
+    return 0;
+}
+
+static int parse_count(const char *opt, const char *text, uint64_t min, uint64_t max, uint64_t *out,
+                       struct pb_err *err)
+{
+    struct pb_quote q;
+    int rc = pb_parse_uint(text, out);
+    if (rc < 0 || *out < min || *out > max)
+        return pb_err_set(err, -EINVAL, "%s: %s is not a whole number in [%llu, %llu]", opt,
+                          pb_quote(&q, text), (unsigned long long)min, (unsigned long long)max);
+    return 0;
+}
+
+static int parse_unsigned(const char *opt, const char *text, unsigned min, unsigned max,
+                          unsigned *out, struct pb_err *err)
+{
+    uint64_t v;
+    int rc = parse_count(opt, text, min, max, &v, err);
     *out = (unsigned)v;
+    return rc;
+}
+
+static int parse_duration(const char *opt, const char *text, int zero_ok, uint64_t *out,
+                          struct pb_err *err)
+{
+    struct pb_quote q;
+    if (pb_parse_duration_ns(text, out) < 0 || (!zero_ok && !*out))
+        return pb_err_set(err, -EINVAL,
+                          "%s: %s is not a duration (say 500ms or 10s; at most 365 "
+                          "days)",
+                          opt, pb_quote(&q, text));
     return 0;
 }
 
 static int parse_max_errors(const char *text, struct pb_plan *plan, struct pb_err *err)
 {
-    char *end;
-    double v = strtod(text, &end);
-    plan->max_errors_is_pct = *end == '%';
-    if (end == text || v < 0 || (*end && strcmp(end, "%")) || (plan->max_errors_is_pct && v > 100))
-        return pb_err_set(err, -EINVAL, "--max-errors: '%s' is not a count or a percentage", text);
-    plan->max_errors = v;
-    return 0;
-}
-
-/* The parts of a case every matrix entry shares, from the options. */
-struct run_opts {
-    char *runners[MAX_LIST], *concurrency[MAX_LIST], *params[MAX_LIST];
-    size_t nrunners, nconcurrency, nparams;
-    char *copies[MAX_LIST]; /* lists are split in copies: argv goes into the document intact */
-    size_t ncopies;
-    const char *workload, *url;
-    struct pb_case_spec base;
-    int tasks_given, duration_given, repeat_given, warmup_given;
-};
-
-/* Comma-separated words into list, from a copy of text kept in o. */
-static size_t split(struct run_opts *o, const char *arg, char **list, size_t max)
-{
-    size_t n = 0;
-    if (o->ncopies == MAX_LIST || !(o->copies[o->ncopies] = strdup(arg)))
-        return 0;
-    char *text = o->copies[o->ncopies++];
-    for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok && n < max;
-         tok = strtok_r(NULL, ",", &save))
-        list[n++] = tok;
-    return n;
-}
-
-static int apply_params(struct pb_case_spec *c, char **params, size_t n, const char *url,
-                        struct pb_err *err)
-{
-    int rc = pb_params_init(&c->params, c->workload->params, c->workload->nparams, err);
-    if (rc < 0)
-        return rc;
-    if (url) {
-        if (!pb_params_find(&c->params, "url"))
-            return pb_err_set(err, -EINVAL, "--url: workload %s does not take a URL",
-                              c->workload->name);
-        if ((rc = pb_params_set(&c->params, "url", url, err)) < 0)
-            return rc;
+    struct pb_quote q;
+    char num[64];
+    size_t len = strlen(text);
+    int pct = len && text[len - 1] == '%';
+    double v = -1;
+    if (len - pct < sizeof(num)) {
+        snprintf(num, sizeof(num), "%.*s", (int)(len - pct), text);
+        if (pb_parse_double(num, &v) < 0)
+            v = -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        char key[128];
-        const char *eq = strchr(params[i], '=');
-        if (!eq || eq == params[i] || (size_t)(eq - params[i]) >= sizeof(key))
-            return pb_err_set(err, -EINVAL, "-p '%s': expected key=value", params[i]);
-        snprintf(key, sizeof(key), "%.*s", (int)(eq - params[i]), params[i]);
-        rc = pb_params_set(&c->params, key, eq + 1, err);
-        if (rc == -ENOENT) {
-            char names[512] = "";
-            size_t len = 0;
-            for (size_t k = 0; k < c->workload->nparams && len < sizeof(names); k++)
-                len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", k ? ", " : "",
-                                        c->workload->params[k].name);
-            return pb_err_set(err, rc, "workload %s has no parameter '%s' (it has: %s)",
-                              c->workload->name, key, len ? names : "none");
-        }
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* A suite is the whole matrix; --repeat and --warmup still apply (scripts/ci-regress runs
- * one repetition at a time). */
-static int load_suite(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
-{
-    if (o->nrunners || o->workload || o->nconcurrency || o->nparams || o->url || o->tasks_given ||
-        o->duration_given)
+    if (v < 0 || (pct && v > 100))
         return pb_err_set(err, -EINVAL,
-                          "--suite describes the matrix: drop -r, -w, -c, -n, "
-                          "--duration, -p and --url");
-    int rc = pb_suite_load(plan->suite, plan, err);
-    for (size_t i = 0; rc == 0 && i < plan->count; i++) {
-        if (o->repeat_given)
-            plan->cases[i].repeat = o->base.repeat;
-        if (o->warmup_given)
-            plan->cases[i].warmup = o->base.warmup;
-    }
-    return rc;
-}
-
-static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
-{
-    if (plan->suite[0])
-        return load_suite(o, plan, err);
-    struct pb_case_spec c = o->base;
-    if (!o->workload)
-        return pb_err_set(err, -EINVAL, "no workload: give -w NAME ('parbench list' shows them)");
-    c.workload = pb_workload_find(o->workload);
-    if (!c.workload)
-        return pb_err_set(err, -EINVAL, "unknown workload '%s' ('parbench list' shows them)",
-                          o->workload);
-    int rc = apply_params(&c, o->params, o->nparams, o->url, err);
-    if (rc < 0)
-        return rc;
-    if (o->tasks_given && o->duration_given)
-        return pb_err_set(err, -EINVAL, "-n and --duration exclude each other: give one");
-    if (c.rate > 0 && !o->tasks_given && !o->duration_given)
-        return pb_err_set(err, -EINVAL, "--rate needs -n or --duration");
-    if (!o->nrunners)
-        return pb_err_set(err, -EINVAL, "no runner: give -r NAME[,NAME] ('parbench list')");
-
-    unsigned levels[MAX_LIST];
-    size_t nlevels = o->nconcurrency;
-    for (size_t i = 0; i < nlevels; i++)
-        if ((rc = parse_uint("-c", o->concurrency[i], 1, &levels[i], err)) < 0)
-            return pb_err_set(err, rc,
-                              "-c: concurrency must be a whole number of at least 1, "
-                              "got '%s'",
-                              o->concurrency[i]);
-    if (!nlevels)
-        levels[nlevels++] = 1;
-    /* A lone -c is for the runners that take it; it is an error only when none does. */
-    int sweep = nlevels > 1;
-    for (size_t r = 0; r < o->nrunners; r++) {
-        const struct pb_runner_ops *ops = pb_runner_find(o->runners[r]);
-        if (ops && !(ops->flags & (PB_RUNNER_SINGLE | PB_RUNNER_GATHER)))
-            sweep = 1;
-    }
-
-    for (size_t r = 0; r < o->nrunners; r++) {
-        c.runner = pb_runner_find(o->runners[r]);
-        if (!c.runner)
-            return pb_err_set(err, -EINVAL, "unknown runner '%s' ('parbench list' shows them)",
-                              o->runners[r]);
-        /* Runners that do not take -c run once in a sweep, and refuse a lone -c. */
-        if (c.runner->flags & (PB_RUNNER_SINGLE | PB_RUNNER_GATHER)) {
-            unsigned only = c.runner->flags & PB_RUNNER_SINGLE ? 1 : 0;
-            if (!sweep && o->nconcurrency && levels[0] != 1 && only == 1)
-                return pb_err_set(err, -EINVAL,
-                                  "serial runs one task at a time: -c %u is not possible "
-                                  "(use -c 1, or a sweep such as -c 1,%u)",
-                                  levels[0], levels[0]);
-            if (!sweep && o->nconcurrency && only == 0)
-                return pb_err_set(err, -EINVAL,
-                                  "%s starts every task at once and takes no -c: "
-                                  "use -r semaphore -c %u to limit concurrency",
-                                  c.runner->name, levels[0]);
-            c.concurrency = only;
-            if ((rc = pb_plan_add(plan, &c)) < 0)
-                return pb_err_set(err, rc, "out of memory");
-            continue;
-        }
-        for (size_t l = 0; l < nlevels; l++) {
-            c.concurrency = levels[l];
-            if ((rc = pb_plan_add(plan, &c)) < 0)
-                return pb_err_set(err, rc, "out of memory");
-        }
-    }
+                          "--max-errors: %s is not a count or a percentage (say 5 or 1%%)",
+                          pb_quote(&q, text));
+    plan->max_errors = v;
+    plan->max_errors_is_pct = pct;
     return 0;
 }
 
@@ -271,78 +174,84 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* Appends the items of a comma list to *list. */
+static int add_list(const char *opt, const char *text, char ***list, size_t *n, struct pb_err *err)
+{
+    char **items = NULL;
+    size_t k = 0;
+    int rc = pb_split_list(text, opt, &items, &k, err);
+    for (size_t i = 0; rc == 0 && i < k; i++)
+        if (push(list, n, strdup(items[i])) < 0 || !(*list)[*n - 1])
+            rc = pb_err_set(err, -ENOMEM, "out of memory");
+    free(items);
+    return rc;
+}
+
 static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_plan *plan,
                          struct pb_err *err)
 {
-    struct pb_case_spec *b = &o->base;
-    b->tasks = PB_DEFAULT_TASKS;
-    b->repeat = PB_DEFAULT_REPEAT;
-    b->warmup = PB_DEFAULT_WARMUP;
-    b->queue_depth = PB_DEFAULT_QUEUE_DEPTH;
-    b->loops = 1;
-    int rc = pb_pin_parse("compact", &b->pin, err);
-    int opt;
+    struct pb_case_settings *s = &o->set;
+    struct pb_quote q;
+    int rc = 0, opt;
+    pb_case_settings_default(s);
     optind = 1;
     opterr = 0;
     while (rc == 0 && (opt = getopt_long(argc, argv, ":r:w:c:n:p:o:", long_opts, NULL)) != -1) {
-        int64_t v;
-        char *end;
         switch (opt) {
         case 'r':
-            o->nrunners += split(o, optarg, o->runners + o->nrunners, MAX_LIST - o->nrunners);
+            rc = add_list("-r", optarg, &o->runners, &o->nrunners, err);
             break;
         case 'w':
             o->workload = optarg;
             break;
         case 'c':
-            o->nconcurrency +=
-                split(o, optarg, o->concurrency + o->nconcurrency, MAX_LIST - o->nconcurrency);
+            rc = add_list("-c", optarg, &o->levels_text, &o->nlevel_opts, err);
             break;
         case 'n':
-            if (pb_parse_int(optarg, &v) < 0 || v < 1)
-                rc = pb_err_set(err, -EINVAL, "-n: '%s' is not a task count of at least 1", optarg);
-            b->tasks = (uint64_t)v;
+            rc = parse_count("-n", optarg, 1, MAX_TASKS, &s->load.tasks, err);
             o->tasks_given = 1;
             break;
         case 'p':
-            if (o->nparams == MAX_LIST)
-                rc = pb_err_set(err, -EINVAL, "-p: too many parameters");
-            else
-                o->params[o->nparams++] = optarg;
+            rc = push(&o->params, &o->nparams, optarg) < 0
+                     ? pb_err_set(err, -ENOMEM, "out of memory")
+                     : 0;
             break;
         case 'o':
+            if (!*optarg)
+                rc = pb_err_set(err, -EINVAL, "-o: an empty file name");
             snprintf(plan->output, sizeof(plan->output), "%s", optarg);
             break;
         case OPT_DURATION:
-            if (pb_parse_duration_ns(optarg, &b->duration_ns) < 0 || !b->duration_ns)
-                rc = pb_err_set(err, -EINVAL, "--duration: '%s' is not a duration (say 10s)",
-                                optarg);
-            b->tasks = 0;
+            rc = parse_duration("--duration", optarg, 0, &s->load.duration_ns, err);
             o->duration_given = 1;
             break;
         case OPT_RATE:
-            b->rate = strtod(optarg, &end);
-            if (end == optarg || *end || !(b->rate >= MIN_RATE && b->rate <= MAX_RATE))
-                rc = pb_err_set(err, -EINVAL, "--rate: '%s' is not a tasks/s figure in [%g, %g]",
-                                optarg, MIN_RATE, MAX_RATE);
+            if (pb_parse_double(optarg, &s->load.rate) < 0 ||
+                !(s->load.rate >= MIN_RATE && s->load.rate <= MAX_RATE))
+                rc = pb_err_set(err, -EINVAL, "--rate: %s is not a tasks/s figure in [%g, %g]",
+                                pb_quote(&q, optarg), MIN_RATE, MAX_RATE);
+            o->rate_given = 1;
             break;
         case OPT_ARRIVALS:
             if (strcmp(optarg, "uniform") == 0)
-                b->arrivals = PB_ARRIVALS_UNIFORM;
+                s->load.arrivals = PB_ARRIVALS_UNIFORM;
             else if (strcmp(optarg, "poisson") == 0)
-                b->arrivals = PB_ARRIVALS_POISSON;
+                s->load.arrivals = PB_ARRIVALS_POISSON;
             else
-                rc = pb_err_set(err, -EINVAL, "--arrivals: '%s' is not uniform or poisson", optarg);
+                rc = pb_err_set(err, -EINVAL, "--arrivals: %s is not uniform or poisson",
+                                pb_quote(&q, optarg));
+            o->arrivals_given = 1;
             break;
         case OPT_PIN:
-            rc = pb_pin_parse(optarg, &b->pin, err);
+            rc = pb_pin_parse(optarg, &s->pin, err);
+            o->pin_given = 1;
             break;
         case OPT_REPEAT:
-            rc = parse_uint("--repeat", optarg, 1, &b->repeat, err);
+            rc = parse_unsigned("--repeat", optarg, 1, MAX_REPEAT, &s->repeat, err);
             o->repeat_given = 1;
             break;
         case OPT_WARMUP:
-            rc = parse_uint("--warmup", optarg, 0, &b->warmup, err);
+            rc = parse_unsigned("--warmup", optarg, 0, MAX_REPEAT, &s->warmup, err);
             o->warmup_given = 1;
             break;
         case OPT_ISOLATE:
@@ -352,9 +261,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             snprintf(plan->suite, sizeof(plan->suite), "%s", optarg);
             break;
         case OPT_TIMEOUT:
-            if (pb_parse_duration_ns(optarg, &b->timeout_ns) < 0 || !b->timeout_ns)
-                rc = pb_err_set(err, -EINVAL, "--timeout: '%s' is not a duration (say 500ms)",
-                                optarg);
+            rc = parse_duration("--timeout", optarg, 0, &s->timeout_ns, err);
+            o->timeout_given = 1;
             break;
         case OPT_FAIL_FAST:
             plan->fail_fast = 1;
@@ -363,11 +271,13 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             rc = parse_max_errors(optarg, plan, err);
             break;
         case OPT_QUEUE_DEPTH:
-            rc = parse_uint("--queue-depth", optarg, 1, &b->queue_depth, err);
-            b->queue_depth = pb_taskq_capacity_for(b->queue_depth);
+            rc = parse_unsigned("--queue-depth", optarg, 1, 1u << 30, &s->queue_depth, err);
+            s->queue_depth = pb_taskq_capacity_for(s->queue_depth);
+            o->queue_given = 1;
             break;
         case OPT_LOOPS:
-            rc = parse_uint("--loops", optarg, 1, &b->loops, err);
+            rc = parse_unsigned("--loops", optarg, 1, 4096, &s->loops, err);
+            o->loops_given = 1;
             break;
         case OPT_URL:
             o->url = optarg;
@@ -376,8 +286,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             plan->quiet = 1;
             break;
         case OPT_GRACE:
-            if (pb_parse_duration_ns(optarg, &plan->grace_ns) < 0)
-                rc = pb_err_set(err, -EINVAL, "--grace: '%s' is not a duration", optarg);
+            rc = parse_duration("--grace", optarg, 1, &s->grace_ns, err);
+            o->grace_given = 1;
             break;
         case OPT_HELP:
             usage(stdout);
@@ -392,97 +302,162 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
         }
     }
     if (rc == 0 && optind < argc)
-        rc = pb_err_set(err, -EINVAL, "unexpected argument '%s'", argv[optind]);
+        rc = pb_err_set(err, -EINVAL, "unexpected argument %s", pb_quote(&q, argv[optind]));
     return rc;
 }
 
-/* Sockets the case keeps open at once: one per task in progress (every task for a gather), at
- * most io.http's max_connections on an event loop. */
-static uint64_t planned_connections(const struct pb_case_spec *c)
+/* A suite is the whole matrix and its settings; --repeat and --warmup still apply
+ * (scripts/ci-regress runs one repetition at a time), and so do the invocation's own options. */
+static int load_suite(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
 {
-    if (!(c->workload->flags & PB_WL_HTTP))
-        return 0;
-    uint64_t n = c->concurrency ? c->concurrency
-                 : c->tasks     ? c->tasks
-                                : (uint64_t)(c->rate * (double)c->duration_ns / 1e9) + 1;
-    uint64_t pool = (uint64_t)pb_param_int(&c->params, "max_connections");
-    return (c->runner->flags & PB_RUNNER_LOOPS) && n > pool ? pool : n;
-}
-
-/* An HTTP case needs descriptors for its connections and a server that accepts them. */
-static int check_http(const struct pb_case_spec *c, struct pb_err *err)
-{
-    if (!(c->workload->flags & PB_WL_HTTP))
-        return 0;
-    struct rlimit rl;
-    uint64_t need = planned_connections(c) + FD_RESERVE;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
-        return pb_err_set(err, -EMFILE,
-                          "%s needs about %llu open files at once, but the limit is %llu "
-                          "(raise ulimit -n, or lower -c or -n)",
-                          c->workload->name, (unsigned long long)need,
-                          (unsigned long long)rl.rlim_cur);
-    const char *url = pb_param_str(&c->params, "url");
-    if (url[0] && pb_http_probe(url, PROBE_TIMEOUT_MS, err) < 0)
-        return -EHOSTUNREACH;
-    return 0;
-}
-
-int pb_plan_check(const struct pb_plan *plan, const struct pb_topo *topo, struct pb_err *err)
-{
-    for (size_t i = 0; i < plan->count; i++) {
-        const struct pb_case_spec *c = &plan->cases[i];
-        if ((c->runner->flags & PB_RUNNER_GATHER) && !c->tasks && c->rate <= 0)
-            return pb_err_set(err, -EINVAL,
-                              "%s gathers a fixed set of tasks: give -n, or --rate with "
-                              "--duration",
-                              c->runner->name);
-        if ((c->runner->flags & PB_RUNNER_LOOPS) && c->concurrency && c->concurrency < c->loops)
-            return pb_err_set(err, -EINVAL,
-                              "--loops %u shares -c %u permits between loops: give -c %u or more",
-                              c->loops, c->concurrency, c->loops);
-        struct pb_pin_plan *pins = NULL;
-        int rc = pb_pin_plan_make(topo, &c->pin, pb_case_workers(c), &pins, err);
-        pb_pin_plan_destroy(pins);
-        if (rc < 0)
-            return rc;
-        if ((rc = check_http(c, err)) < 0)
-            return rc;
-        /* An HTTP workload without a URL will get the embedded target's: check with a stand-in. */
-        struct pb_workload_env env = {.params = &c->params,
-                                      .concurrency = c->concurrency,
-                                      .workers = pb_case_workers(c),
-                                      .tasks = c->tasks,
-                                      .timeout_ns = c->timeout_ns,
-                                      .url = c->workload->flags & PB_WL_HTTP ? "http://127.0.0.1/"
-                                                                             : NULL};
-        void *shared = NULL;
-        rc = pb_workload_prepare(c->workload, &env, &shared, err);
-        pb_workload_release(c->workload, shared);
-        if (rc < 0)
-            return rc;
+    static const struct {
+        size_t offset;
+        const char *name;
+    } matrix_opts[] = {
+        {offsetof(struct run_opts, tasks_given), "-n"},
+        {offsetof(struct run_opts, duration_given), "--duration"},
+        {offsetof(struct run_opts, rate_given), "--rate"},
+        {offsetof(struct run_opts, arrivals_given), "--arrivals"},
+        {offsetof(struct run_opts, pin_given), "--pin"},
+        {offsetof(struct run_opts, timeout_given), "--timeout"},
+        {offsetof(struct run_opts, grace_given), "--grace"},
+        {offsetof(struct run_opts, queue_given), "--queue-depth"},
+        {offsetof(struct run_opts, loops_given), "--loops"},
+    };
+    if (o->nrunners || o->workload || o->nlevel_opts || o->nparams || o->url)
+        return pb_err_set(err, -EINVAL,
+                          "--suite describes the matrix: drop -r, -w, -c, -p and "
+                          "--url");
+    for (size_t i = 0; i < sizeof(matrix_opts) / sizeof(matrix_opts[0]); i++)
+        if (*(const int *)((const char *)o + matrix_opts[i].offset))
+            return pb_err_set(
+                err, -EINVAL, "--suite sets %s per group: drop %s (workloads/suites/README.md)",
+                matrix_opts[i].name + (matrix_opts[i].name[1] == '-' ? 2 : 1), matrix_opts[i].name);
+    int rc = pb_suite_load(plan->suite, plan, err);
+    for (size_t i = 0; rc == 0 && i < plan->count; i++) {
+        if (o->repeat_given)
+            plan->cases[i].set.repeat = o->set.repeat;
+        if (o->warmup_given)
+            plan->cases[i].set.warmup = o->set.warmup;
     }
-    return 0;
+    return rc;
 }
 
-/* An output path that cannot be written fails now, not after the run. */
-static int check_output(const char *path, struct pb_err *err)
+/* -c's levels, every -c option's items together, each once. */
+static int parse_levels(struct run_opts *o, struct pb_err *err)
 {
-    if (strcmp(path, "-") == 0)
-        return 0;
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", path);
-    const char *d = dirname(dir);
-    if (access(d, F_OK) < 0 && strncmp(path, "results/runs/", 13) == 0)
-        return 0; /* the default directory is made when the document is written */
-    char probe[4200];
-    snprintf(probe, sizeof(probe), "%s.probe.%d", path, (int)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0)
-        return pb_err_set(err, -errno, "output '%s' is not writable: %s", path, strerror(errno));
-    close(fd);
-    unlink(probe);
-    return 0;
+    size_t len = 1;
+    for (size_t i = 0; i < o->nlevel_opts; i++)
+        len += strlen(o->levels_text[i]) + 1;
+    char *joined = malloc(len);
+    if (!joined)
+        return pb_err_set(err, -ENOMEM, "out of memory");
+    joined[0] = 0;
+    for (size_t i = 0; i < o->nlevel_opts; i++) {
+        strcat(joined, i ? "," : "");
+        strcat(joined, o->levels_text[i]);
+    }
+    int rc = pb_parse_levels(joined, 1, MAX_LEVEL, &o->levels, &o->nlevels, err);
+    free(joined);
+    if (rc < 0) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        pb_err_set(err, rc, "-c: %s", msg);
+    }
+    return rc;
+}
+
+static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
+{
+    struct pb_quote q;
+    if (plan->suite[0])
+        return load_suite(o, plan, err);
+    if (!o->workload)
+        return pb_err_set(err, -EINVAL, "no workload: give -w NAME ('parbench list' shows them)");
+    const struct pb_workload_ops *w = pb_workload_find(o->workload);
+    if (!w)
+        return pb_err_set(err, -EINVAL, "unknown workload %s ('parbench list' shows them)",
+                          pb_quote(&q, o->workload));
+    if (o->tasks_given && o->duration_given)
+        return pb_err_set(err, -EINVAL, "-n and --duration exclude each other: give one");
+    if (o->duration_given)
+        o->set.load.tasks = 0;
+    if (o->rate_given && !o->tasks_given && !o->duration_given)
+        return pb_err_set(err, -EINVAL, "--rate needs -n or --duration");
+    if (!o->nrunners)
+        return pb_err_set(err, -EINVAL, "no runner: give -r NAME[,NAME] ('parbench list')");
+    const struct pb_runner_ops **runners = calloc(o->nrunners, sizeof(*runners));
+    struct pb_param_axis axes[PB_PARAMS_MAX + 1];
+    const char *values[PB_PARAMS_MAX + 1];
+    size_t naxes = 0;
+    char keys[PB_PARAMS_MAX + 1][128];
+    int rc = runners ? 0 : pb_err_set(err, -ENOMEM, "out of memory");
+    for (size_t r = 0; rc == 0 && r < o->nrunners; r++) {
+        runners[r] = pb_runner_find(o->runners[r]);
+        if (!runners[r])
+            rc = pb_err_set(err, -EINVAL, "unknown runner %s ('parbench list' shows them)",
+                            pb_quote(&q, o->runners[r]));
+        for (size_t k = 0; rc == 0 && k < r; k++)
+            if (runners[k] == runners[r])
+                rc = pb_err_set(err, -EINVAL, "-r: runner %s is listed twice",
+                                pb_quote(&q, o->runners[r]));
+    }
+    if (rc == 0 && o->nlevel_opts)
+        rc = parse_levels(o, err);
+    /* --url is -p url=URL, for a workload with a url parameter. */
+    if (rc == 0 && o->url && push(&o->params, &o->nparams, NULL) == 0) {
+        memmove(o->params + 1, o->params, (o->nparams - 1) * sizeof(*o->params));
+        o->params[0] = NULL;
+    }
+    for (size_t i = 0; rc == 0 && i < o->nparams; i++) {
+        const char *p = o->params[i] ? o->params[i] : "url",
+                   *eq = o->params[i] ? strchr(p, '=') : p + 3;
+        if (!eq || eq == p || (size_t)(eq - p) >= sizeof(keys[0])) {
+            rc = pb_err_set(err, -EINVAL, "-p %s: expected key=value", pb_quote(&q, p));
+            break;
+        }
+        if (naxes == PB_PARAMS_MAX + 1) {
+            rc = pb_err_set(err, -EINVAL, "-p: more parameters than any workload has");
+            break;
+        }
+        snprintf(keys[naxes], sizeof(keys[0]), "%.*s", (int)(eq - p), p);
+        if (!pb_params_find(&(struct pb_params){.defs = w->params, .count = w->nparams},
+                            keys[naxes])) {
+            char names[512] = "";
+            size_t len = 0;
+            for (size_t k = 0; k < w->nparams && len < sizeof(names); k++)
+                len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", k ? ", " : "",
+                                        w->params[k].name);
+            rc = pb_err_set(err, -EINVAL, "%sworkload %s has no parameter %s (it has: %s)",
+                            o->params[i] ? "" : "--url: ", w->name, pb_quote(&q, keys[naxes]),
+                            len ? names : "none");
+            break;
+        }
+        for (size_t k = 0; k < naxes; k++)
+            if (strcmp(keys[k], keys[naxes]) == 0)
+                rc = pb_err_set(err, -EINVAL, "-p: parameter %s is given twice",
+                                pb_quote(&q, keys[naxes]));
+        values[naxes] = o->params[i] ? eq + 1 : o->url;
+        axes[naxes] =
+            (struct pb_param_axis){.key = keys[naxes], .values = &values[naxes], .count = 1};
+        naxes++;
+    }
+    unsigned one = 1;
+    struct pb_matrix m = {
+        .workload = w,
+        .runners = runners,
+        .nrunners = o->nrunners,
+        .levels = o->nlevels ? o->levels : &one,
+        .nlevels = o->nlevels ? o->nlevels : 1,
+        .levels_explicit = o->nlevels > 0,
+        .axes = axes,
+        .naxes = naxes,
+        .set = o->set,
+    };
+    if (rc == 0)
+        rc = pb_plan_expand(plan, &m, err);
+    free(runners);
+    return rc;
 }
 
 static int exceeded_errors(const struct pb_plan *plan, const struct pb_outcome *o)
@@ -492,14 +467,85 @@ static int exceeded_errors(const struct pb_plan *plan, const struct pb_outcome *
     return (double)o->failed > plan->max_errors;
 }
 
+/* The arena the zygote shares: enough for the largest forking case (its records, queue and
+ * slots) and the workloads' own state. */
+static uint64_t arena_bytes(const struct pb_plan *plan)
+{
+    uint64_t most = 0;
+    for (size_t i = 0; i < plan->count; i++) {
+        const struct pb_case_spec *c = &plan->cases[i];
+        if (!(c->runner->flags & PB_RUNNER_FORKS))
+            continue;
+        uint64_t n = pb_case_workers(c);
+        uint64_t need = n * (sizeof(struct pb_worker_record) + sizeof(struct pb_cpuset) + 256) +
+                        pb_taskq_size(c->set.queue_depth);
+        if (need > most)
+            most = need;
+    }
+    return most + ARENA_SLACK;
+}
+
+/* Runs the plan and writes the document, also when the run stopped or failed half way. */
+static int run_plan(int argc, char **argv, const struct pb_plan *plan, const struct pb_topo *topo,
+                    struct pb_err *err)
+{
+    struct pb_run_results results = {0};
+    struct pb_outcome outcome;
+    json_t *doc = pb_doc_new(argc, argv, topo, plan);
+    int rc = pb_driver_run(plan, topo, &results, &outcome, err);
+    const char *reason = rc < 0 ? "error" : pb_stop_reason_name(pb_stop_reason());
+    pb_doc_finish(doc, reason);
+    int code = PB_EXIT_ENV;
+    struct pb_err werr = {""};
+    if (pb_doc_set_cases(doc, results.cases, results.count) < 0) {
+        fprintf(stderr, "parbench run: out of memory writing the document\n");
+        goto out;
+    }
+    int wrc = pb_out_write_json(plan->output, doc, PB_DOC_JSON_FLAGS, &werr);
+    pb_console_summary(results.cases, results.count, strcmp(plan->output, "-") ? stdout : stderr);
+    if (wrc < 0) {
+        char rescued[4096];
+        fprintf(stderr, "parbench run: %s\n", werr.msg);
+        if (pb_out_rescue_json(doc, PB_DOC_JSON_FLAGS, plan->output, rescued, sizeof(rescued),
+                               &werr) == 0)
+            fprintf(stderr, "parbench: the document was written to %s instead\n", rescued);
+        goto out;
+    }
+    if (strcmp(plan->output, "-"))
+        fprintf(stderr, "parbench: wrote %s%s\n", plan->output,
+                strcmp(reason, "completed") ? " (incomplete)" : "");
+    if (rc < 0) {
+        fprintf(stderr, "parbench run: %s\n", err->msg);
+        code = rc == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_ENV;
+        goto out;
+    }
+    enum pb_stop_reason stop = pb_stop_reason();
+    if (stop == PB_STOP_SIGNAL)
+        code = PB_EXIT_INTERRUPTED;
+    else if (stop == PB_STOP_ERROR)
+        code = PB_EXIT_ENV;
+    else if (stop == PB_STOP_FAIL_FAST || exceeded_errors(plan, &outcome) || outcome.check_failed)
+        code = PB_EXIT_FAILED;
+    else
+        code = PB_EXIT_OK;
+    if (code == PB_EXIT_FAILED)
+        fprintf(stderr, "parbench: %llu of %llu tasks failed%s%s\n",
+                (unsigned long long)outcome.failed, (unsigned long long)outcome.tasks,
+                outcome.check_failed ? "; a workload's check failed" : "",
+                stop == PB_STOP_FAIL_FAST ? "; --fail-fast stopped the run" : "");
+out:
+    pb_run_results_free(&results);
+    json_decref(doc);
+    return code;
+}
+
 int pb_cmd_run(int argc, char **argv)
 {
     struct pb_err err = {""};
     struct pb_plan plan;
     struct run_opts opts;
     struct pb_topo *topo = NULL;
-    json_t *doc = NULL;
-    int code = PB_EXIT_USAGE;
+    int code = PB_EXIT_USAGE, zygote = 0;
     memset(&opts, 0, sizeof(opts));
     pb_plan_init(&plan);
 
@@ -510,65 +556,44 @@ int pb_cmd_run(int argc, char **argv)
     }
     if (rc < 0 || (rc = build_plan(&opts, &plan, &err)) < 0)
         goto fail;
-    if ((rc = pb_topo_load(&topo, NULL, &err)) < 0) {
-        code = PB_EXIT_ENV;
+    if ((rc = pb_topo_load(&topo, NULL, &err)) < 0)
+        goto fail; /* a PARBENCH_TOPOLOGY that cannot be read: bad input */
+    unsigned out_flags = 0;
+    if (!plan.output[0]) { /* the default directory is made when it is missing */
+        pb_doc_default_path(plan.output, sizeof(plan.output), "results/runs");
+        out_flags = PB_OUT_MKDIRS;
+    }
+    if ((rc = pb_plan_check(&plan, topo, &err)) < 0) {
+        code = rc == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_ENV;
         goto fail;
     }
-    if (!plan.output[0])
-        pb_result_default_path(plan.output, sizeof(plan.output), "results/runs");
-    if ((rc = pb_plan_check(&plan, topo, &err)) < 0 || (rc = check_output(plan.output, &err)) < 0) {
-        if (rc == -EHOSTUNREACH || rc == -EMFILE)
+    if ((rc = pb_out_check(plan.output, out_flags, &err)) < 0) {
+        code = pb_out_exit_code(rc);
+        goto fail;
+    }
+    /* Process workers come from the zygote, forked now: no thread exists yet. */
+    if (pb_plan_forks(&plan) && !plan.isolate) {
+        if ((rc = pb_shm_arena_reserve(arena_bytes(&plan))) < 0 ||
+            (rc = pb_zygote_start(&err)) < 0) {
+            if (!err.msg[0])
+                pb_err_set(&err, rc, "cannot reserve shared memory: %s", strerror(-rc));
             code = PB_EXIT_ENV;
-        goto fail;
+            goto fail;
+        }
+        zygote = 1;
     }
-
     pb_console_init(plan.quiet);
-    install_signals();
-    doc = pb_result_new(argc, argv, topo, &plan);
-    struct pb_outcome outcome;
-    rc = pb_driver_run(&plan, topo, doc, &outcome, &err);
-    const char *reason = rc < 0            ? "error"
-                         : got_signal      ? "interrupted"
-                         : outcome.stopped ? "fail_fast"
-                                           : "completed";
-    pb_result_finish(doc, reason);
-    struct pb_err werr = {""};
-    int wrc = pb_result_write(doc, plan.output, &werr);
-    FILE *table = strcmp(plan.output, "-") == 0 ? stderr : stdout;
-    pb_console_summary(doc, table);
-    if (wrc < 0) {
-        fprintf(stderr, "parbench run: %s\n", werr.msg);
-        code = PB_EXIT_ENV;
-        goto out;
-    }
-    if (strcmp(plan.output, "-"))
-        fprintf(stderr, "parbench: wrote %s%s\n", plan.output,
-                strcmp(reason, "completed") ? " (incomplete)" : "");
-    if (rc < 0) {
-        code = PB_EXIT_ENV;
-        goto fail;
-    }
-    if (got_signal)
-        code = PB_EXIT_INTERRUPTED;
-    else if (outcome.stopped || exceeded_errors(&plan, &outcome) || outcome.check_failed)
-        code = PB_EXIT_FAILED; /* stopped without a signal: --fail-fast saw a failure */
-    else
-        code = PB_EXIT_OK;
-    if (code == PB_EXIT_FAILED)
-        fprintf(stderr, "parbench: %llu of %llu tasks failed%s%s\n",
-                (unsigned long long)outcome.failed, (unsigned long long)outcome.tasks,
-                outcome.check_failed ? "; a workload's check failed" : "",
-                outcome.stopped ? "; --fail-fast stopped the run" : "");
+    code = run_plan(argc, argv, &plan, topo, &err);
     goto out;
 fail:
     fprintf(stderr, "parbench run: %s\n", err.msg);
     if (code == PB_EXIT_USAGE && rc == -ENOMEM)
         code = PB_EXIT_ENV;
 out:
-    json_decref(doc);
+    if (zygote)
+        pb_zygote_stop();
     pb_topo_destroy(topo);
     pb_plan_free(&plan);
-    for (size_t i = 0; i < opts.ncopies; i++)
-        free(opts.copies[i]);
+    opts_free(&opts);
     return code;
 }

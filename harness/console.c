@@ -58,12 +58,6 @@ void pb_format_ns(double ns, char *buf, size_t len)
         snprintf(buf, len, "%.2f s", ns / 1e9);
 }
 
-static double median_of(const json_t *c, const char *metric)
-{
-    const json_t *m = json_object_get(json_object_get(c, "summary"), metric);
-    return json_number_value(json_object_get(m, "median"));
-}
-
 static void format_rate(double r, char *buf, size_t len)
 {
     if (r >= 1e6)
@@ -74,34 +68,23 @@ static void format_rate(double r, char *buf, size_t len)
         snprintf(buf, len, "%.1f/s", r);
 }
 
-void pb_console_summary(const json_t *doc, FILE *out)
+void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
 {
     fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8s %8s\n", "runner", "workload", "c",
             "throughput", "p50", "p99", "failed", "speedup");
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(doc, "cases"), i, c)
-    {
+    for (size_t i = 0; i < n; i++) {
+        const struct pb_case_result *c = &cases[i];
         char conc[16], tp[32], p50[32], p99[32], sp[32] = "-";
-        const json_t *jc = json_object_get(c, "concurrency");
-        if (json_is_integer(jc))
-            snprintf(conc, sizeof(conc), "%lld", (long long)json_integer_value(jc));
-        else
+        if (c->info.gather)
             snprintf(conc, sizeof(conc), "all");
-        format_rate(median_of(c, "throughput_per_s"), tp, sizeof(tp));
-        pb_format_ns(median_of(c, "latency_p50_ns"), p50, sizeof(p50));
-        pb_format_ns(median_of(c, "latency_p99_ns"), p99, sizeof(p99));
-        const json_t *s = json_object_get(c, "speedup");
-        if (s)
-            snprintf(sp, sizeof(sp), "%.2fx", json_number_value(json_object_get(s, "value")));
-        json_int_t failed = 0;
-        size_t j;
-        json_t *rep;
-        json_array_foreach(json_object_get(c, "repetitions"), j, rep) failed +=
-            json_integer_value(json_object_get(rep, "tasks_failed"));
-        fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8lld %8s\n",
-                json_string_value(json_object_get(c, "runner")),
-                json_string_value(json_object_get(c, "workload")), conc, tp, p50, p99,
-                (long long)failed, sp);
+        else
+            snprintf(conc, sizeof(conc), "%u", c->info.concurrency);
+        format_rate(pb_case_median(c, PB_METRIC_THROUGHPUT), tp, sizeof(tp));
+        pb_format_ns(pb_case_median(c, PB_METRIC_LATENCY_P50), p50, sizeof(p50));
+        pb_format_ns(pb_case_median(c, PB_METRIC_LATENCY_P99), p99, sizeof(p99));
+        if (c->speedup.present)
+            snprintf(sp, sizeof(sp), "%.2fx", c->speedup.value);
+        fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %8s\n", c->info.runner,
+                c->info.workload, conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
     }
 }

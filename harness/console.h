@@ -2,9 +2,10 @@
 #ifndef PB_CONSOLE_H
 #define PB_CONSOLE_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "harness/result.h"
 
 /* quiet: no progress line. The line appears only on a terminal, once a run has taken a second. */
 void pb_console_init(int quiet);
@@ -13,7 +14,7 @@ void pb_console_progress_done(void);
 void pb_console_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One row per case: runner, workload, concurrency, throughput median, p50/p99 latency,
  * failures, speed-up against serial. */
-void pb_console_summary(const json_t *doc, FILE *out);
+void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out);
 /* "12.3 ms", "850 ns", "2.10 s". */
 void pb_format_ns(double ns, char *buf, size_t len);
 

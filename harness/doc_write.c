@@ -29,6 +29,21 @@ void pb_utc_now(char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void pb_doc_default_path(char *buf, size_t len, const char *dir)
+{
+    char name[256] = "host", t[32];
+    gethostname(name, sizeof(name) - 1);
+    /* A host name is not a path: a '/' in it must not make a directory. */
+    for (char *p = name; *p; p++)
+        if (*p == '/')
+            *p = '_';
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(buf, len, "%s/%s-%s.json", dir, t, name);
+}
+
 /* jansson refuses NaN and infinities (strict JSON): they become null. */
 static json_t *num(double v)
 {

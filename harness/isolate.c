@@ -1,98 +1,64 @@
-/* --isolate: one fresh process per repetition, merged afterwards. */
+/* --isolate: one fresh process per repetition. */
 #include "harness/isolate.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/child.h"
 #include "harness/doc_read.h"
-#include "harness/merge.h"
+#include "harness/stop.h"
+#include "harness/suite.h"
 
-#define MAX_ARGS 96
+/* How often the parent looks at the stop channel while a child runs. */
+#define STOP_POLL_MS 50
 
-struct argv_builder {
-    char *v[MAX_ARGS + 1];
-    char buf[8192];
-    size_t used;
-    int n;
-};
-
-static void arg(struct argv_builder *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void arg(struct argv_builder *a, const char *fmt, ...)
+/* The whole of fd into a NUL-terminated buffer. A stop of ours is passed on to the child once
+ * (a signal to the parent alone must still end the child, which then writes what it has). */
+static int read_all(int fd, const struct pb_child *child, char **out, size_t *len)
 {
-    va_list ap;
-    if (a->n >= MAX_ARGS || a->used >= sizeof(a->buf))
-        return;
-    va_start(ap, fmt);
-    int len = vsnprintf(a->buf + a->used, sizeof(a->buf) - a->used, fmt, ap);
-    va_end(ap);
-    a->v[a->n++] = a->buf + a->used;
-    a->used += (size_t)len + 1;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    int forwarded = 0;
+    if (!buf)
+        return -ENOMEM;
+    for (;;) {
+        if (!forwarded && pb_stop_requested()) {
+            pb_child_kill(child, pb_stop_signal() ? pb_stop_signal() : SIGINT);
+            forwarded = 1;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, STOP_POLL_MS) <= 0)
+            continue;
+        if (n + 1 == cap) {
+            char *more = realloc(buf, cap *= 2);
+            if (!more) {
+                free(buf);
+                return -ENOMEM;
+            }
+            buf = more;
+        }
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return 0;
 }
 
-/* The command line that runs exactly this case once. */
-static void case_argv(const struct pb_plan *plan, const struct pb_case_spec *c,
-                      struct argv_builder *a)
-{
-    arg(a, "parbench");
-    arg(a, "run");
-    arg(a, "-r");
-    arg(a, "%s", c->runner->name);
-    arg(a, "-w");
-    arg(a, "%s", c->workload->name);
-    for (size_t i = 0; i < c->params.count; i++) {
-        arg(a, "-p");
-        arg(a, "%s=%s", c->params.defs[i].name, c->params.v[i].s);
-    }
-    if (!(c->runner->flags & (PB_RUNNER_SINGLE | PB_RUNNER_GATHER))) {
-        arg(a, "-c");
-        arg(a, "%u", c->concurrency);
-    }
-    if (c->tasks) {
-        arg(a, "-n");
-        arg(a, "%llu", (unsigned long long)c->tasks);
-    } else {
-        arg(a, "--duration");
-        arg(a, "%lluns", (unsigned long long)c->duration_ns);
-    }
-    if (c->rate > 0) {
-        arg(a, "--rate");
-        arg(a, "%.17g", c->rate);
-        arg(a, "--arrivals");
-        arg(a, "%s", c->arrivals == PB_ARRIVALS_POISSON ? "poisson" : "uniform");
-    }
-    if (c->timeout_ns) {
-        arg(a, "--timeout");
-        arg(a, "%lluns", (unsigned long long)c->timeout_ns);
-    }
-    arg(a, "--pin");
-    arg(a, "%s", c->pin.text);
-    arg(a, "--queue-depth");
-    arg(a, "%u", c->queue_depth);
-    arg(a, "--loops");
-    arg(a, "%u", c->loops);
-    arg(a, "--warmup");
-    arg(a, "%u", c->warmup);
-    arg(a, "--repeat");
-    arg(a, "1");
-    arg(a, "--max-errors");
-    arg(a, "100%%");
-    arg(a, "--grace");
-    arg(a, "%lluns", (unsigned long long)plan->grace_ns);
-    if (plan->fail_fast)
-        arg(a, "--fail-fast");
-    arg(a, "--quiet");
-    arg(a, "-o");
-    arg(a, "-");
-    a->v[a->n] = NULL;
-}
-
-/* The last line a child wrote on its stderr: the reason it failed. */
+/* The last line a child wrote on its stderr: why it failed. */
 static void last_line(FILE *f, char *buf, size_t len)
 {
     char line[512];
@@ -104,92 +70,159 @@ static void last_line(FILE *f, char *buf, size_t len)
     buf[strcspn(buf, "\n")] = 0;
 }
 
-/* Runs one child; its document (stdout) comes back in *doc. Its stderr (its summary table and
- * warnings, which the merged case repeats) is kept aside and shown only when it failed. */
-static int run_child(char **argv, json_t **doc, int *status, struct pb_err *err)
+/* Writes the suite to the child's standard input through a temporary file: a pipe could fill
+ * before the child reads it. */
+static int suite_file(const struct pb_case_spec *c, FILE **out, struct pb_err *err)
 {
-    int fds[2];
-    FILE *errs = tmpfile();
-    if (!errs || pipe(fds) < 0) {
-        if (errs)
-            fclose(errs);
-        return pb_err_set(err, -errno, "--isolate: cannot make a pipe: %s", strerror(errno));
+    json_t *suite = pb_suite_of_case(c);
+    FILE *f = tmpfile();
+    int rc = suite && f && json_dumpf(suite, f, JSON_COMPACT) == 0 && fflush(f) == 0 ? 0 : -EIO;
+    json_decref(suite);
+    if (rc < 0) {
+        if (f)
+            fclose(f);
+        return pb_err_set(err, rc, "--isolate: cannot write the case for its child");
     }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        fclose(errs);
-        return pb_err_set(err, -errno, "--isolate: cannot fork: %s", strerror(errno));
-    }
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fileno(errs), STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execv("/proc/self/exe", argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *in = fdopen(fds[0], "r");
-    json_error_t jerr;
-    *doc = in ? json_loadf(in, 0, &jerr) : NULL;
-    if (in)
-        fclose(in);
-    else
-        close(fds[0]);
-    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-        ;
-    char why[400];
-    last_line(errs, why, sizeof(why));
-    fclose(errs);
-    if (!*doc)
-        return pb_err_set(err, -EIO,
-                          "--isolate: the child run (exit status %d) wrote no document: %s",
-                          WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status), why);
+    *out = f;
     return 0;
 }
 
-int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c, json_t **jcase,
-                    int *stopped, struct pb_err *err)
+/* One child: its document in *doc (NULL when it wrote none). */
+static int run_child(char **argv, FILE *suite, json_t **doc, struct pb_child *child, char *why,
+                     size_t why_len, struct pb_err *err)
 {
-    struct argv_builder a = {.n = 0};
-    struct pb_doc **docs = calloc(c->repeat, sizeof(*docs));
-    size_t n = 0;
-    json_t *merged = NULL;
-    int rc = 0;
-    *jcase = NULL;
-    if (!docs)
-        return pb_err_set(err, -ENOMEM, "--isolate: out of memory");
-    case_argv(plan, c, &a);
-    for (unsigned r = 0; r < c->repeat && !*stopped; r++) {
+    int fds[2] = {-1, -1};
+    FILE *errs = tmpfile();
+    char *text = NULL;
+    size_t len = 0;
+    *doc = NULL;
+    rewind(suite);
+    if (!errs || pipe2(fds, O_CLOEXEC) < 0) {
+        int e = errno;
+        if (errs)
+            fclose(errs);
+        return pb_err_set(err, -e, "--isolate: cannot make a pipe: %s", strerror(e));
+    }
+    struct pb_child_opts o = PB_CHILD_OPTS_INIT;
+    o.argv = argv;
+    o.stdio[0] = fileno(suite);
+    o.stdio[1] = fds[1];
+    o.stdio[2] = fileno(errs);
+    int rc = pb_child_spawn(child, &o, err);
+    close(fds[1]);
+    if (rc == 0)
+        rc = read_all(fds[0], child, &text, &len);
+    close(fds[0]);
+    if (rc == 0)
+        pb_child_wait(child, -1);
+    last_line(errs, why, why_len);
+    fclose(errs);
+    if (rc < 0) {
+        if (child->pid > 0 && !child->reaped)
+            pb_child_stop(child, 0);
+        return rc == -ENOMEM ? pb_err_set(err, rc, "--isolate: out of memory") : rc;
+    }
+    json_error_t je;
+    *doc = len ? json_loadb(text, len, 0, &je) : NULL;
+    free(text);
+    return 0;
+}
+
+/* The spectrum of the merged repetitions: the per-percentile median of the children's. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void median_spectrum(struct pb_case_result *result, uint64_t (*spectra)[PB_SPECTRUM_POINTS],
+                            size_t n)
+{
+    if (!n)
+        return;
+    uint64_t *v = malloc(n * sizeof(*v));
+    if (!v)
+        return;
+    for (int p = 0; p < PB_SPECTRUM_POINTS; p++) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = spectra[i][p];
+        qsort(v, n, sizeof(*v), cmp_u64);
+        result->spectrum[p] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    result->has_spectrum = 1;
+    free(v);
+}
+
+/* Takes the child's one case into result; says whether the child stopped. */
+static int absorb(struct pb_case_result *result, struct pb_doc *d, int *stopped,
+                  uint64_t (*spectrum)[PB_SPECTRUM_POINTS], int *has_spectrum, struct pb_err *err)
+{
+    const char *reason = pb_doc_str(d, NULL, "stop_reason");
+    if (strcmp(reason, "completed") != 0)
+        *stopped = strcmp(reason, "fail_fast") == 0 ? PB_STOP_FAIL_FAST : PB_STOP_SIGNAL;
+    if (d->ncases != 1)
+        return d->ncases || !*stopped
+                   ? pb_err_set(err, -EIO, "--isolate: the child ran %zu cases, not one", d->ncases)
+                   : 0;
+    struct pb_case_result *c = &d->cases[0];
+    result->warmups += c->warmups;
+    for (size_t i = 0; i < c->nreps; i++)
+        if (pb_case_result_add_rep(result, &c->reps[i]) < 0)
+            return pb_err_set(err, -ENOMEM, "--isolate: out of memory");
+    c->nreps = 0;
+    for (size_t i = 0; i < c->nwarnings; i++)
+        if (pb_case_result_warn(result, "%s", c->warnings[i]) < 0)
+            return pb_err_set(err, -ENOMEM, "--isolate: out of memory");
+    if (c->has_spectrum) {
+        memcpy(*spectrum, c->spectrum, sizeof(c->spectrum));
+        *has_spectrum = 1;
+    }
+    return 0;
+}
+
+int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c,
+                    struct pb_case_result *result, struct pb_err *err)
+{
+    char *argv[] = {"parbench", "run", "--suite",      "/dev/stdin", "--repeat", "1", "--quiet",
+                    "-o",       "-",   "--max-errors", "100%",       NULL,       NULL};
+    if (plan->fail_fast)
+        argv[11] = "--fail-fast";
+    uint64_t(*spectra)[PB_SPECTRUM_POINTS] = calloc(c->set.repeat, sizeof(*spectra));
+    FILE *suite = NULL;
+    size_t nspectra = 0;
+    int rc = spectra ? suite_file(c, &suite, err) : pb_err_set(err, -ENOMEM, "out of memory");
+    for (unsigned r = 0; rc == 0 && r < c->set.repeat && !pb_stop_requested(); r++) {
+        struct pb_child child;
         json_t *doc = NULL;
-        int status = 0;
-        if ((rc = run_child(a.v, &doc, &status, err)) < 0)
+        struct pb_doc d = {0};
+        char why[400];
+        int stopped = 0, has_spectrum = 0;
+        if ((rc = run_child(argv, suite, &doc, &child, why, sizeof(why), err)) < 0)
             break;
-        /* A child interrupted, or stopped by --fail-fast, stops the rest too. */
-        const char *reason = json_string_value(json_object_get(doc, "stop_reason"));
-        if ((WIFEXITED(status) && WEXITSTATUS(status) == 130) ||
-            (reason && strcmp(reason, "completed") != 0))
-            *stopped = 1;
-        rc = pb_doc_from_json(&docs[n], doc, "--isolate child", err);
-        json_decref(doc); /* the pb_doc holds its own reference */
-        if (rc < 0)
+        if (!doc) {
+            char desc[128];
+            pb_child_describe(&child, desc, sizeof(desc));
+            rc = pb_err_set(err, -EIO, "--isolate: the child run %s and wrote no document%s%s",
+                            desc, why[0] ? ": " : "", why);
             break;
-        n++;
+        }
+        if ((rc = pb_doc_from_json(&d, doc, "--isolate child", err)) < 0) {
+            pb_doc_destroy(&d);
+            json_decref(doc);
+            break;
+        }
+        json_decref(doc);
+        rc = absorb(result, &d, &stopped, &spectra[nspectra], &has_spectrum, err);
+        nspectra += has_spectrum;
+        pb_doc_destroy(&d);
+        /* A child that stopped stops the case, and the plan (a stop of its own, or ours). */
+        if (rc == 0 && stopped && !pb_stop_requested())
+            pb_stop_request((enum pb_stop_reason)stopped);
     }
-    if (rc == 0 && n) {
-        rc = pb_merge_docs(docs, n, &merged, err);
-        json_t *cases = json_object_get(merged, "cases");
-        if (rc == 0 && json_array_size(cases) == 1)
-            *jcase = json_incref(json_array_get(cases, 0));
-        else if (rc == 0)
-            rc = pb_err_set(err, -EIO, "--isolate: the child runs did not make one case");
-    }
-    json_decref(merged);
-    for (size_t i = 0; i < n; i++)
-        pb_doc_destroy(docs[i]);
-    free(docs);
+    median_spectrum(result, spectra, nspectra);
+    result->complete = rc == 0 && result->nreps == c->set.repeat && !pb_stop_requested();
+    if (suite)
+        fclose(suite);
+    free(spectra);
     return rc;
 }

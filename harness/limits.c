@@ -1,6 +1,7 @@
 /* The machine's limits. */
 #include "harness/limits.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,36 +21,47 @@ static uint64_t read_number(const char *path)
     return ok ? (uint64_t)v : UINT64_MAX;
 }
 
-/* This process's cgroup (v2) directory, or "" when not found. */
-static void cgroup_dir(char *buf, size_t len)
+/* This process's cgroup directory for a controller: cgroup v1 ("4:memory:/a/b" under
+ * /sys/fs/cgroup/memory), else v2 ("0::/a/b" under /sys/fs/cgroup). "" when not found. */
+static int cgroup_dir(const char *controller, char *buf, size_t len)
 {
-    char line[512];
+    char line[512], v2[512] = "";
+    int v1 = 0;
     buf[0] = 0;
     FILE *f = fopen("/proc/self/cgroup", "r");
     while (f && fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "0::", 3) == 0) {
-            line[strcspn(line, "\n")] = 0;
-            snprintf(buf, len, "/sys/fs/cgroup%s", line + 3);
-            break;
+        line[strcspn(line, "\n")] = 0;
+        char *ctrl = strchr(line, ':'), *path = ctrl ? strchr(ctrl + 1, ':') : NULL;
+        if (!path)
+            continue;
+        *path++ = 0;
+        if (strcmp(ctrl + 1, "") == 0)
+            snprintf(v2, sizeof(v2), "%s", path);
+        else if (strstr(ctrl + 1, controller)) {
+            snprintf(buf, len, "/sys/fs/cgroup/%s%s", controller, path);
+            v1 = 1;
         }
     }
     if (f)
         fclose(f);
+    if (!v1 && v2[0])
+        snprintf(buf, len, "/sys/fs/cgroup%s", v2);
+    return v1;
 }
 
-/* limit - used from two files of the cgroup, or UINT64_MAX without a limit. */
-static uint64_t cgroup_left(const char *limit, const char *used)
+/* limit - used for a controller's files (v1 and v2 names), or UINT64_MAX without a limit. */
+static uint64_t cgroup_left(const char *controller, const char *const files[4])
 {
     char dir[600], path[700];
-    cgroup_dir(dir, sizeof(dir));
+    int v1 = cgroup_dir(controller, dir, sizeof(dir));
     if (!dir[0])
         return UINT64_MAX;
-    snprintf(path, sizeof(path), "%s/%s", dir, limit);
+    snprintf(path, sizeof(path), "%s/%s", dir, files[v1 ? 2 : 0]);
     uint64_t max = read_number(path);
-    snprintf(path, sizeof(path), "%s/%s", dir, used);
+    snprintf(path, sizeof(path), "%s/%s", dir, files[v1 ? 3 : 1]);
     uint64_t cur = read_number(path);
-    if (max == UINT64_MAX || cur == UINT64_MAX)
-        return UINT64_MAX;
+    if (max == UINT64_MAX || cur == UINT64_MAX || max >= (UINT64_C(1) << 62))
+        return UINT64_MAX; /* v1 writes "no limit" as a huge number */
     return max > cur ? max - cur : 0;
 }
 
@@ -64,7 +76,9 @@ uint64_t pb_limits_memory_available(void)
             avail = (uint64_t)kb * 1024;
     if (f)
         fclose(f);
-    uint64_t cg = cgroup_left("memory.max", "memory.current");
+    static const char *const files[4] = {"memory.max", "memory.current", "memory.limit_in_bytes",
+                                         "memory.usage_in_bytes"};
+    uint64_t cg = cgroup_left("memory", files);
     return cg < avail ? cg : avail;
 }
 
@@ -90,7 +104,8 @@ uint64_t pb_limits_tasks_available(void)
         left = min_u64(left, pid_max > total + 300 ? pid_max - total - 300 : 0);
     if (threads_max != UINT64_MAX)
         left = min_u64(left, threads_max > total + 300 ? threads_max - total - 300 : 0);
-    left = min_u64(left, cgroup_left("pids.max", "pids.current"));
+    static const char *const files[4] = {"pids.max", "pids.current", "pids.max", "pids.current"};
+    left = min_u64(left, cgroup_left("pids", files));
     struct rlimit rl;
     if (geteuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
         left = min_u64(left, rl.rlim_cur > total ? rl.rlim_cur - total : 0);

@@ -12,22 +12,24 @@
 #include "harness/cmd_run.h"
 #include "harness/cmd_topo.h"
 #include "harness/error.h"
+#include "harness/stop.h"
 #include "workloads/http_target.h"
 
 struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *help;
+    int stops; /* takes SIGINT and SIGTERM as a stop (harness/stop.h), not as the end */
 };
 
 static const struct command commands[] = {
-    {"run", pb_cmd_run, "run runners x workloads and write a result document"},
-    {"list", pb_cmd_list, "runners and workloads with their parameters"},
-    {"topo", pb_cmd_topo, "the detected topology and the pin plan"},
-    {"serve", pb_cmd_serve, "the embedded HTTP target (127.0.0.1)"},
-    {"compare", pb_cmd_compare, "BASE NEW: statistics and a verdict; exit 1 on a regression"},
-    {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv, tsv or a ranking"},
-    {"merge", pb_cmd_merge, "[-o OUT] IN...: the repetitions of several runs as one document"},
+    {"run", pb_cmd_run, "run runners x workloads and write a result document", 1},
+    {"list", pb_cmd_list, "runners and workloads with their parameters", 0},
+    {"topo", pb_cmd_topo, "the detected topology and the pin plan", 0},
+    {"serve", pb_cmd_serve, "the embedded HTTP target (127.0.0.1)", 0},
+    {"compare", pb_cmd_compare, "BASE NEW: statistics and a verdict; exit 1 on a regression", 0},
+    {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv, tsv or a ranking", 0},
+    {"merge", pb_cmd_merge, "[-o OUT] IN...: the repetitions of several runs as one document", 0},
 };
 
 static void usage(FILE *out)
@@ -67,6 +69,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name))
             continue;
+        /* First of all: from now on a SIGINT or SIGTERM is a stop that ends in a document. */
+        if (commands[i].stops && pb_stop_setup() < 0) {
+            fprintf(stderr, "parbench: cannot map the stop channel\n");
+            return PB_EXIT_ENV;
+        }
         raise_nofile();
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
             fprintf(stderr, "parbench: cannot initialise libcurl\n");

@@ -407,9 +407,11 @@ int pb_split_list(const char *text, const char *what, char ***items, size_t *n, 
         }
         if (isspace((unsigned char)p[0]) || isspace((unsigned char)p[ilen - 1])) {
             struct pb_quote qi;
+            /* The item lies in the block: quote it before the block goes. */
+            pb_err_set(err, -EINVAL, "%s: item %s of %s has spaces around it", what,
+                       pb_quote_n(&qi, p, ilen), pb_quote(&q, text));
             free(list);
-            return pb_err_set(err, -EINVAL, "%s: item %s of %s has spaces around it", what,
-                              pb_quote_n(&qi, p, ilen), pb_quote(&q, text));
+            return -EINVAL;
         }
         list[k++] = p;
         if (!comma)

@@ -86,12 +86,14 @@ int pb_parse_duration_ns(const char *text, uint64_t *out);
  * array of *n + 1 pointers (NULL last) into a copy of the text; free(*items) frees it all.
  * -EINVAL for an empty list or item ("", ",", "1,,2", "1,") or an item with spaces around it,
  * with err naming `what` (the option, e.g. "-r") and the text; *items is NULL and *n 0 then.
- * The items are not compared: whether two mean the same is the caller's to say. */
+ * The items are not compared: whether two mean the same is the caller's to say. -ENOMEM when
+ * memory runs out. */
 int pb_split_list(const char *text, const char *what, char ***items, size_t *n, struct pb_err *err);
 
 /* -c's concurrency levels ("1,2,4", "1k"): whole numbers as pb_parse_uint reads them, each in
  * [min, max], none twice ("1,1" and "1000,1k" are -EINVAL naming the value). An allocated
- * array of *n levels in the order given (free(*levels)); NULL and 0 on failure. */
+ * array of *n levels in the order given (free(*levels)); NULL and 0 on failure (-EINVAL, or
+ * -ENOMEM). Messages start with "-c: ". */
 int pb_parse_levels(const char *text, unsigned min, unsigned max, unsigned **levels, size_t *n,
                     struct pb_err *err);
 

@@ -137,7 +137,8 @@ int pb_case_info_from_spec(const struct pb_case_spec *c, struct pb_case_info *in
     info->load.seed = 0;
     snprintf(info->pin_policy, sizeof(info->pin_policy), "%s",
              pb_pin_policy_name(c->set.pin.policy));
-    snprintf(info->pin_spec, sizeof(info->pin_spec), "%s", c->set.pin.text);
+    if (rc == 0 && pb_pin_spec_canonical(&c->set.pin, info->pin_spec, sizeof(info->pin_spec)) < 0)
+        rc = -EINVAL;
     info->queue_depth = c->set.queue_depth;
     info->repeat = c->set.repeat;
     info->warmup = c->set.warmup;

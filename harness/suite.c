@@ -191,7 +191,8 @@ static int read_duration(struct loader *l, const json_t *v, int zero_ok, uint64_
 
     if (json_is_string(v))
         ok = pb_parse_duration_ns(json_string_value(v), out) == 0;
-    else if (json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) < 1e9) {
+    else if (json_is_number(v) && json_number_value(v) >= 0 &&
+             json_number_value(v) <= (double)PB_DURATION_MAX_NS / 1e9) {
         *out = (uint64_t)llround(json_number_value(v) * 1e9);
         ok = 1;
     }
@@ -632,7 +633,6 @@ static int load_group(struct loader *l, const json_t *g, const struct settings *
 static int load_root(struct loader *l, const json_t *root)
 {
     struct settings s;
-    struct pb_err perr = {""};
     const json_t *groups = json_object_get(root, "groups"), *g;
     size_t i;
     int rc;
@@ -690,4 +690,63 @@ int pb_suite_load(const char *path, struct pb_plan *plan, struct pb_err *err)
 out:
     json_decref(root);
     return rc;
+}
+
+/* A duration as the loader reads it back exactly. */
+static json_t *duration_json(uint64_t ns)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%lluns", (unsigned long long)ns);
+    return json_string(buf);
+}
+
+json_t *pb_suite_of_case(const struct pb_case_spec *c)
+{
+    const struct pb_case_settings *s = &c->set;
+    json_t *params = json_object(), *runners = json_array(), *group = json_object();
+    for (size_t i = 0; i < c->params.count; i++) {
+        const struct pb_param_value *v = &c->params.v[i];
+        json_t *j = NULL;
+        switch (c->params.defs[i].type) {
+        case PB_PARAM_INT:
+            j = json_integer(v->i);
+            break;
+        case PB_PARAM_DOUBLE:
+            j = json_real(v->d);
+            break;
+        case PB_PARAM_BOOL:
+            j = json_boolean(v->i);
+            break;
+        case PB_PARAM_STRING:
+            j = json_string(v->s);
+            break;
+        }
+        json_object_set_new(params, c->params.defs[i].name, j);
+    }
+    json_array_append_new(runners, json_string(c->runner->name));
+    json_object_set_new(group, "runners", runners);
+    json_object_set_new(group, "workload", json_string(c->workload->name));
+    json_object_set_new(group, "params", params);
+    if (c->concurrency)
+        json_object_set_new(group, "concurrency", json_integer(c->concurrency));
+    if (s->load.tasks)
+        json_object_set_new(group, "tasks", json_integer((json_int_t)s->load.tasks));
+    else
+        json_object_set_new(group, "duration", duration_json(s->load.duration_ns));
+    if (pb_load_open(&s->load)) {
+        json_object_set_new(group, "rate", json_real(s->load.rate));
+        json_object_set_new(group, "arrivals", json_string(pb_arrivals_name(s->load.arrivals)));
+    }
+    json_object_set_new(group, "pin", json_string(s->pin.text));
+    json_object_set_new(group, "queue_depth", json_integer(s->queue_depth));
+    json_object_set_new(group, "loops", json_integer(s->loops));
+    json_object_set_new(group, "timeout", duration_json(s->timeout_ns));
+    json_object_set_new(group, "grace", duration_json(s->grace_ns));
+    json_object_set_new(group, "repeat", json_integer(s->repeat));
+    json_object_set_new(group, "warmup", json_integer(s->warmup));
+    json_t *groups = json_array(), *suite = json_object();
+    json_array_append_new(groups, group);
+    json_object_set_new(suite, "name", json_string(c->id ? c->id : "one case"));
+    json_object_set_new(suite, "groups", groups);
+    return suite;
 }

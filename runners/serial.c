@@ -1,6 +1,7 @@
 /* serial: one task after another on one pinned core, the baseline every speed-up is against
  * (the seed's plain `await fetch_data(url)`). Its one worker is a thread of its own, so binding
  * it leaves the driver's thread unpinned; it follows the schedule itself, without a queue. */
+#include <errno.h>
 #include <pthread.h>
 
 #include "harness/crew.h"

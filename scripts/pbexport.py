@@ -1,45 +1,265 @@
 """The tables scripts/plot and scripts/report share: a result document's cases as
 `parbench export --format tsv|tsv-spectrum` gives them (the schema is understood in one place,
-the C code), grouped the way the charts and the report show them."""
+the C code), grouped the way the charts and the report show them; and what both scripts do
+alike: check every input before any work, and fail as parbench fails (one line, exit 2 for bad
+usage or input, 3 when the environment refused, 130 when interrupted)."""
+import argparse
 import csv
+import hashlib
 import io
 import json
 import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNNER_ORDER = ["serial", "threads", "processes", "eventloop", "semaphore"]
 DEFAULT_PIN = "compact"
+PROG = os.path.basename(sys.argv[0])
 
 
-def die(msg):
-    sys.exit("%s: %s" % (os.path.basename(sys.argv[0]), msg))
+class Failure(Exception):
+    """An expected failure: one line for the user and parbench's exit code for it. Anything
+    else that escapes main is a bug and keeps its traceback."""
+
+    def __init__(self, message, code=2, prefixed=False):
+        super().__init__(message)
+        self.code = code
+        self.prefixed = prefixed  # a line passed on from a child that already names itself
+
+
+def die(msg, code=2):
+    raise Failure(msg, code)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(fn):
+    """Runs a script's main and exits: its Failure as one line and its code; Ctrl-C or SIGTERM
+    quietly with 130 (the finally clauses have removed what was half written); an OSError that
+    no check foresaw (a full disk) as one line and 3."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = fn()
+    except Failure as e:
+        print(str(e) if e.prefixed else "%s: %s" % (PROG, e), file=sys.stderr)
+        code = e.code
+    except KeyboardInterrupt:
+        code = 130
+    except OSError as e:
+        print("%s: %s%s" % (PROG, "%s: " % e.filename if e.filename else "", e.strerror or e),
+              file=sys.stderr)
+        code = 3
+    sys.exit(code)
+
+
+class ArgParser(argparse.ArgumentParser):
+    """argparse with parbench's way of refusing: one line, exit 2."""
+
+    def error(self, message):
+        raise Failure("%s (%s --help)" % (message, self.prog))
+
+
+def output_dir(path):
+    """Makes DIR (and its parents) and proves a file can be written there, before any work:
+    exit 3 when the environment refuses."""
+    if not path:
+        die("-o needs a directory")
+    if os.path.exists(path) and not os.path.isdir(path):
+        die("%s: exists and is not a directory" % path, 3)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        die("%s: cannot create the directory: %s" % (path, e.strerror), 3)
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        die("%s: cannot write there: %s" % (path, e.strerror), 3)
+
+
+def write_text(path, text):
+    """Writes a whole file or nothing: a temporary file renamed over it, removed on failure."""
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+_parbench = None
 
 
 def parbench_path():
     """$PARBENCH, else the build in the source tree, else parbench on PATH."""
+    global _parbench
+    if _parbench:
+        return _parbench
     env = os.environ.get("PARBENCH")
     if env:
+        if not (os.path.isfile(env) and os.access(env, os.X_OK)):
+            die("PARBENCH=%s: not an executable file" % env, 3)
+        _parbench = env
         return env
     built = os.path.join(ROOT, "build", "parbench")
     if os.access(built, os.X_OK):
+        _parbench = built
         return built
     found = shutil.which("parbench")
     if not found:
-        die("no parbench binary: build it (cmake --build build) or set PARBENCH")
+        die("no parbench binary: build it (cmake --build build) or set PARBENCH", 3)
+    _parbench = found
     return found
 
 
 def run_parbench(args, ok=(0,)):
-    p = subprocess.run([parbench_path()] + args, capture_output=True, text=True)
-    if p.returncode not in ok:
-        die("parbench %s failed (exit %d): %s" % (" ".join(args), p.returncode,
-                                                   p.stderr.strip()))
-    return p.stdout
+    """parbench's stdout. Its refusals (2 bad input, 3 the environment) are passed on as its
+    last line and code; an interruption as one; anything else is a failure of parbench."""
+    p = subprocess.run([parbench_path()] + args, capture_output=True, encoding="utf-8",
+                       errors="replace")
+    if p.returncode in ok:
+        return p.stdout
+    if p.returncode in (130, -signal.SIGINT, -signal.SIGTERM):
+        raise KeyboardInterrupt
+    said = [line for line in p.stderr.splitlines() if line.strip()]
+    last = said[-1].strip() if said else ""
+    if p.returncode in (2, 3) and last:
+        # "parbench export: X: not JSON: ..." reads "report: X: not JSON: ..."
+        raise Failure(re.sub(r"^parbench(?: [a-z]+)?: ", "", last), p.returncode)
+    how = "exit %d" % p.returncode if p.returncode > 0 else "signal %d" % -p.returncode
+    die("parbench %s failed (%s)%s" % (args[0], how, ": " + last if last else ""), 1)
+
+
+# What the scripts read from a document themselves (the numbers come from parbench export,
+# which does not look at these): present and not null, each must have its type, or a document
+# edited by hand would stop with a traceback.
+_SHAPE = [("tool", dict), ("host", dict), ("host.os", dict), ("host.topology", dict),
+          ("host.topology.caches", list), ("host.topology.pu_os_indices", list),
+          ("host.pu_count", int), ("settings", dict), ("libraries", dict),
+          ("command_line", list), ("warnings", list), ("cases", list)]
+_KIND = {dict: "an object", list: "an array", int: "an integer"}
+
+
+def _json_kind(v):
+    return "null" if v is None else "a boolean" if isinstance(v, bool) else \
+        "a number" if isinstance(v, (int, float)) else "a string" if isinstance(v, str) else \
+        "an array" if isinstance(v, list) else "an object"
+
+
+def _shape_problem(raw):
+    if not isinstance(raw, dict):
+        return "%s, not an object" % _json_kind(raw)
+    for path, kind in _SHAPE:
+        v = raw
+        for k in path.split("."):
+            v = v.get(k) if isinstance(v, dict) else None
+        if v is not None and (not isinstance(v, kind) or isinstance(v, bool) and kind is int):
+            return "'%s' is %s, not %s" % (path, _json_kind(v), _KIND[kind])
+    for i, c in enumerate(((raw.get("host") or {}).get("topology") or {}).get("caches") or []):
+        if not isinstance(c, dict):
+            return "'host.topology.caches[%d]' is %s, not an object" % (i, _json_kind(c))
+    for i, c in enumerate(raw.get("cases") or []):
+        if not isinstance(c, dict):
+            return "'cases[%d]' is %s, not an object" % (i, _json_kind(c))
+        pin = c.get("pin")
+        if pin is not None and not isinstance(pin, dict):
+            return "'cases[%d].pin' is %s, not an object" % (i, _json_kind(pin))
+        plan = (pin or {}).get("plan")
+        if plan is not None and not (isinstance(plan, list) and
+                                     all(isinstance(w, list) for w in plan)):
+            return "'cases[%d].pin.plan' is not an array of arrays" % i
+    return None
+
+
+_docs = {}
+
+
+def load(path):
+    """A result document, checked before any work: there, a regular file, a parbench result
+    (parbench export decides, as for every reader) and of the shape the scripts read. Returns
+    its JSON; table() reuses the export. Exit 2 with one line naming the file otherwise."""
+    if path in _docs:
+        return _docs[path][0]
+    if not os.path.exists(path):
+        die("%s: no such file" % path)
+    if os.path.isdir(path):
+        die("%s: is a directory, not a result document" % path)
+    if not os.path.isfile(path):
+        die("%s: not a regular file" % path)
+    tsv = run_parbench(["export", "--format", "tsv", path])
+    try:
+        with open(path, "rb") as f:
+            raw = json.loads(f.read().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        die("%s: not UTF-8 at byte %d" % (path, e.start))
+    except ValueError as e:  # what parbench accepted and Python does not
+        die("%s: not JSON: %s" % (path, e))
+    problem = _shape_problem(raw)
+    if problem:
+        die("%s: not a parbench result document: %s" % (path, problem))
+    _docs[path] = (raw, tsv)
+    return raw
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_SAFE_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+def fname(name):
+    """The word that stands for a name from a document (a runner, a verdict) in file names
+    and gnuplot's word lists: the name itself when plain (up to 64 letters, digits, '_' and
+    '-', not first '_' or '-'), else '_' and its UTF-8 with every byte but letters, digits
+    and '-' written _XX. No two names share a word: only the others start with '_', and after
+    that first one every '_' starts an escape. No word has a '.', so NAME.WORD.tsv splits one
+    way. Beyond 96 characters the head is kept with '_h' and 64 bits of a hash of the name:
+    no escape writes '_h'."""
+    name = str(name)
+    if _PLAIN.fullmatch(name):
+        return name
+    raw = name.encode("utf-8", "surrogatepass")
+    word = "_" + "".join(chr(b) if b in _SAFE_BYTES else "_%02x" % b for b in raw)
+    if len(word) > 96:
+        word = word[:72] + "_h" + hashlib.sha256(raw).hexdigest()[:16]
+    return word
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(s):
+    """A name as a chart shows it: control characters, which a chart line or an SVG cannot
+    carry, as their JSON escapes; everything else as it is."""
+    return _CONTROL.sub(lambda m: {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(
+        m.group(), "\\u%04x" % ord(m.group())), "" if s is None else str(s))
+
+
+def manifest_line(fields):
+    """One line of charts.tsv: tab-separated, a backslash escaping itself, tab and newline, so
+    that any title or parameter text comes back as it was."""
+    esc = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+    return "\t".join(re.sub(r"[\\\t\n\r]", lambda m: esc[m.group()], str(f))
+                     for f in fields) + "\n"
+
+
+def manifest_fields(line):
+    """manifest_line undone."""
+    esc = {"t": "\t", "n": "\n", "r": "\r"}
+    return [re.sub(r"\\(.)", lambda m: esc.get(m.group(1), m.group(1)), f)
+            for f in line.rstrip("\n").split("\t")]
 
 
 def _number(text):
@@ -130,7 +350,8 @@ class Group:
 def table(doc):
     """The cases of a document, in its order."""
     cases = {}
-    for row in read_tsv(run_parbench(["export", "--format", "tsv", doc])):
+    tsv = _docs[doc][1] if doc in _docs else run_parbench(["export", "--format", "tsv", doc])
+    for row in read_tsv(tsv):
         c = cases.get(row["case"])
         if c is None:
             c = cases[row["case"]] = Case(row)
@@ -247,6 +468,8 @@ def fmt_si(v, unit=""):
     """12345.6 -> '12.3k'."""
     if v is None:
         return "–"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)  # a document's own field, shown as it is
     a = abs(v)
     for div, p in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if a >= div:
@@ -266,7 +489,7 @@ def fmt_ns(v):
 def load_colors():
     """Runner colours from scripts/gnuplot/style.gp, so tables and charts agree."""
     colors = {}
-    with open(os.path.join(ROOT, "scripts", "gnuplot", "style.gp")) as f:
+    with open(os.path.join(ROOT, "scripts", "gnuplot", "style.gp"), encoding="utf-8") as f:
         for line in f:
             m = re.match(r"color_(\w+)\s*=\s*'(#[0-9A-Fa-f]{6})'", line)
             if m:

@@ -7,12 +7,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <pthread.h>
 
 #include "harness/clock.h"
 #include "harness/gate.h"
+#include "harness/stop.h"
 #include "harness/taskq.h"
 
 #define TASKS     200000
@@ -76,6 +78,7 @@ static void test_open_loop_each_task_once(void **state)
     run_consumers(q, seen, 1);
     assert_true(pb_taskq_drained(q));
     free(seen);
+    pb_taskq_destroy(q);
     free(q);
 }
 
@@ -92,6 +95,7 @@ static void test_closed_loop_each_task_once(void **state)
     struct pb_task_item item;
     assert_int_equal(pb_taskq_pop(q, &item), -EPIPE);
     free(seen);
+    pb_taskq_destroy(q);
     free(q);
 }
 
@@ -112,6 +116,7 @@ static void test_closed_loop_created_times(void **state)
         else /* when task i - 4 left the queue, inside its pop */
             assert_true(item.created_ns >= before[i - 4] && item.created_ns <= after[i - 4]);
     }
+    pb_taskq_destroy(q);
     free(q);
 }
 
@@ -127,20 +132,69 @@ static void test_closed_loop_deadline(void **state)
         n++;
     assert_true(n > 0);
     assert_true(pb_now_ns() >= start + 20000000u);
+    pb_taskq_destroy(q);
     free(q);
 }
 
-/* An abort wins over a later close: workers stop, the producer's pushes are refused. */
-static void test_abort_is_final(void **state)
+/* A stop wins over a later close: workers stop, the producer's pushes are refused. */
+static void test_stop_is_final(void **state)
 {
     struct pb_taskq *q = new_queue(4);
     assert_int_equal(pb_taskq_push(q, 0, 0, 0), 0);
-    pb_taskq_abort(q);
+    pb_stop_request(PB_STOP_FAIL_FAST);
     pb_taskq_close(q);
-    assert_true(pb_taskq_aborted(q));
     struct pb_task_item item;
     assert_int_equal(pb_taskq_pop(q, &item), -ECANCELED);
     assert_int_equal(pb_taskq_push(q, 1, 0, 0), -ECANCELED);
+    pb_stop_reset();
+    pb_taskq_destroy(q);
+    free(q);
+}
+
+static void *pop_one(void *arg)
+{
+    struct pb_task_item item;
+    return (void *)(intptr_t)pb_taskq_pop(arg, &item);
+}
+
+/* A worker asleep on an empty open queue wakes at once on a stop (the stop wakes the queue's
+ * futex words: nothing polls). */
+static void test_stop_wakes_a_sleeping_worker(void **state)
+{
+    struct pb_taskq *q = new_queue(4);
+    pthread_t t;
+    void *rc;
+    assert_int_equal(pthread_create(&t, NULL, pop_one, q), 0);
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL); /* long enough to be asleep on the futex */
+    uint64_t t0 = pb_now_ns();
+    pb_stop_request(PB_STOP_SIGNAL);
+    pthread_join(t, &rc);
+    assert_int_equal((intptr_t)rc, -ECANCELED);
+    assert_true(pb_now_ns() - t0 < 20000000u);
+    pb_stop_reset();
+    pb_taskq_destroy(q);
+    free(q);
+}
+
+/* Closed loop: a claimer whose predecessor in the cell has not stored its time (preempted, or a
+ * killed process worker) does not wait for it: the task counts as created at its own claim, and
+ * the predecessor's late store does not overwrite the newer one. */
+static void test_claim_never_waits_for_a_predecessor(void **state)
+{
+    struct pb_taskq *q = new_queue(2); /* capacity 2: task 2 shares task 0's cell */
+    uint64_t start = pb_now_ns();
+    pb_taskq_start_closed(q, 10, start, 0);
+    /* Task 0 claimed by a worker that "dies" before storing: forge it by advancing next_claim. */
+    atomic_store(&q->next_claim, 1);
+    struct pb_task_item a, b;
+    assert_int_equal(pb_taskq_pop(q, &a), 0); /* task 1 */
+    uint64_t t0 = pb_now_ns();
+    assert_int_equal(pb_taskq_pop(q, &b), 0); /* task 2: its predecessor, task 0, never stored */
+    assert_true(pb_now_ns() - t0 < 10000000u); /* no 100 ms stall */
+    assert_int_equal(b.index, 2);
+    assert_true(b.created_ns == b.taken_ns);
+    pb_taskq_destroy(q);
     free(q);
 }
 
@@ -153,6 +207,7 @@ static void test_push_times_out_when_full(void **state)
     uint64_t t0 = pb_now_ns();
     assert_int_equal(pb_taskq_push(q, 2, 0, 10000000u), -ETIMEDOUT);
     assert_true(pb_now_ns() - t0 >= 10000000u);
+    pb_taskq_destroy(q);
     free(q);
 }
 
@@ -221,7 +276,9 @@ int main(void)
         cmocka_unit_test(test_closed_loop_each_task_once),
         cmocka_unit_test(test_closed_loop_created_times),
         cmocka_unit_test(test_closed_loop_deadline),
-        cmocka_unit_test(test_abort_is_final),
+        cmocka_unit_test(test_stop_is_final),
+        cmocka_unit_test(test_stop_wakes_a_sleeping_worker),
+        cmocka_unit_test(test_claim_never_waits_for_a_predecessor),
         cmocka_unit_test(test_push_times_out_when_full),
         cmocka_unit_test(test_gate_reports_setup_error),
         cmocka_unit_test(test_gate_opens),

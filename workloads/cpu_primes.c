@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "harness/shm.h"
 #include "harness/workload.h"
 
 struct primes_state {
@@ -38,12 +39,12 @@ static int sieve_count(uint64_t max, uint64_t *count)
 
 static int primes_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
 {
-    struct primes_state *s = calloc(1, sizeof(*s));
+    struct primes_state *s = pb_shm_alloc(sizeof(*s));
     if (!s)
         return pb_err_set(err, -ENOMEM, "cpu.primes: out of memory");
     s->max = (uint64_t)pb_param_int(env->params, "max");
     if (sieve_count(s->max, &s->expected) < 0) {
-        free(s);
+        pb_shm_free(s, sizeof(*s));
         return pb_err_set(err, -ENOMEM, "cpu.primes: out of memory for the check");
     }
     *shared = s;
@@ -52,7 +53,7 @@ static int primes_prepare(const struct pb_workload_env *env, void **shared, stru
 
 static void primes_release(void *shared)
 {
-    free(shared);
+    pb_shm_free(shared, sizeof(struct primes_state));
 }
 
 /* sysbench's loop, as in its cpu test: a double square root bound and a modulo per divisor. */

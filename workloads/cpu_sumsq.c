@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "harness/shm.h"
 #include "harness/workload.h"
 
 static volatile uint64_t sumsq_key; /* always 0; the compiler cannot know */
@@ -34,7 +35,7 @@ static uint64_t closed_form(uint64_t n)
 
 static int sumsq_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
 {
-    struct sumsq_state *s = calloc(1, sizeof(*s));
+    struct sumsq_state *s = pb_shm_alloc(sizeof(*s));
     if (!s)
         return pb_err_set(err, -ENOMEM, "cpu.sumsq: out of memory");
     s->n = (uint64_t)pb_param_int(env->params, "n");
@@ -45,7 +46,7 @@ static int sumsq_prepare(const struct pb_workload_env *env, void **shared, struc
 
 static void sumsq_release(void *shared)
 {
-    free(shared);
+    pb_shm_free(shared, sizeof(struct sumsq_state));
 }
 
 static enum pb_status sumsq_run(void *wstate, uint64_t index, uint64_t *bytes)

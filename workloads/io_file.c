@@ -58,22 +58,23 @@ static const struct pb_param_def file_params[] = {
 };
 
 /* Writes a file to dir and removes it: the only test of writability that also holds for root
- * and for read-only or full file systems. */
-static int file_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
+ * and for read-only or full file systems. A directory that cannot be written is the plan's
+ * mistake (-EINVAL: exit 2). */
+static int file_preflight(const struct pb_workload_env *env, struct pb_err *err)
 {
     const char *dir = pb_param_str(env->params, "dir");
     char path[PB_PARAM_STRMAX + 64];
     struct stat st;
     if (stat(dir, &st) < 0)
-        return pb_err_set(err, -errno, "io.file: directory '%s' is not writable: %s", dir,
+        return pb_err_set(err, -EINVAL, "io.file: directory '%s' is not writable: %s", dir,
                           strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return pb_err_set(err, -ENOTDIR, "io.file: directory '%s' is not writable: %s", dir,
+        return pb_err_set(err, -EINVAL, "io.file: directory '%s' is not writable: %s", dir,
                           strerror(ENOTDIR));
     snprintf(path, sizeof(path), "%s/parbench-%ld-probe", dir, (long)getpid());
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return pb_err_set(err, -errno, "io.file: directory '%s' is not writable: %s", dir,
+        return pb_err_set(err, -EINVAL, "io.file: directory '%s' is not writable: %s", dir,
                           strerror(errno));
     close(fd);
     unlink(path);
@@ -344,7 +345,7 @@ const struct pb_workload_ops pb_workload_io_file = {
     .flags = PB_WL_IO,
     .params = file_params,
     .nparams = sizeof(file_params) / sizeof(file_params[0]),
-    .prepare = file_prepare,
+    .preflight = file_preflight,
     .report = file_report,
     .worker_init = file_worker_init,
     .worker_fini = file_worker_fini,

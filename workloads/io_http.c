@@ -7,8 +7,12 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <sys/resource.h>
 #include <uv.h>
 
+#include "fixtures/http_target.h"
+#include "harness/shm.h"
+#include "harness/stop.h"
 #include "harness/workload.h"
 
 /* A connect that takes longer than this is a failure to connect, not a slow answer. */
@@ -19,6 +23,10 @@
 #define PATTERN_CHUNK 4096
 /* The loopback hosts a proxy from the environment must never see. */
 #define NO_PROXY "localhost,127.0.0.1,::1"
+/* How long a --url server may take to accept a connection before the run is refused. */
+#define PROBE_TIMEOUT_MS 5000
+/* Descriptors a run holds besides its connections: files, loops, pipes, libcurl's own. */
+#define FD_RESERVE 64
 
 /* What every worker needs to know of the run; read-only once prepared. */
 struct http_conf {
@@ -90,49 +98,152 @@ static const struct pb_param_def http_params[] = {
      "tasks beyond wait inside libcurl for one"},
 };
 
+/* Whether libcurl takes text as a URL: -EINVAL (the plan's mistake) when not. */
+static int check_url(const char *text, struct pb_err *err)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return pb_err_set(err, -ENOMEM, "io.http: out of memory");
+    CURLUcode rc = curl_url_set(u, CURLUPART_URL, text, 0);
+    curl_url_cleanup(u);
+    if (rc != CURLUE_OK)
+        return pb_err_set(err, -EINVAL, "io.http: '%.200s' is not a URL libcurl accepts: %s", text,
+                          curl_url_strerror(rc));
+    return 0;
+}
+
+/* A bounded connect to the server: one that does not accept is the environment refusing. */
+static int probe(const char *url, struct pb_err *err)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return pb_err_set(err, -ENOMEM, "io.http: cannot create a libcurl handle");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)PROBE_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    if (rc == CURLE_OK)
+        return 0;
+    return pb_err_set(err, -EHOSTUNREACH,
+                      "io.http: the server at %.200s did not accept a connection within %d ms: %s",
+                      url, PROBE_TIMEOUT_MS, curl_easy_strerror(rc));
+}
+
+/* Connections the case holds at once: one per task in progress (every task for a gather), at
+ * most max_connections on an event loop. */
+static uint64_t planned_connections(const struct pb_workload_env *env)
+{
+    uint64_t n = env->concurrency ? env->concurrency
+                 : env->load.tasks ? env->load.tasks
+                                   : pb_load_max_tasks(&env->load) + 1;
+    uint64_t pool = (uint64_t)pb_param_int(env->params, "max_connections");
+    return env->event_loops && n > pool ? pool : n;
+}
+
+static int http_preflight(const struct pb_workload_env *env, struct pb_err *err)
+{
+    const char *url = pb_param_str(env->params, "url");
+    struct rlimit rl;
+    int rc;
+    if (url[0] && (rc = check_url(url, err)) < 0)
+        return rc;
+    uint64_t need = planned_connections(env) + FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+        return pb_err_set(err, -EMFILE,
+                          "io.http needs about %llu open files at once, but the limit is %llu "
+                          "(raise ulimit -n, or lower -c or -n)",
+                          (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+    return url[0] ? probe(url, err) : 0;
+}
+
+/* The fixture: without a url, the embedded target, on a PU no worker uses when there is one. */
+struct http_fixture {
+    struct pb_http_target *target;
+    int pu;
+    double user_s, sys_s; /* its CPU time when the repetition began */
+};
+
+static int http_fixture_setup(const struct pb_workload_env *env, void **fixture,
+                              struct pb_err *err)
+{
+    if (pb_param_str(env->params, "url")[0])
+        return 0;
+    struct http_fixture *f = calloc(1, sizeof(*f));
+    if (!f)
+        return pb_err_set(err, -ENOMEM, "io.http: out of memory");
+    f->pu = env->spare_pu;
+    int rc = pb_http_target_start(f->pu, &f->target, err);
+    if (rc < 0) {
+        free(f);
+        return rc;
+    }
+    *fixture = f;
+    return 0;
+}
+
+static void http_fixture_rep_begin(void *fixture)
+{
+    struct http_fixture *f = fixture;
+    pb_http_target_cpu(f->target, &f->user_s, &f->sys_s);
+}
+
+/* What the target spent on this repetition. */
+static json_t *http_fixture_rep_report(void *fixture)
+{
+    struct http_fixture *f = fixture;
+    double u, s;
+    pb_http_target_cpu(f->target, &u, &s);
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string("embedded HTTP target"));
+    json_object_set_new(o, "url", json_string(pb_http_target_url(f->target)));
+    json_object_set_new(o, "pu", f->pu >= 0 ? json_integer(f->pu) : json_null());
+    json_object_set_new(o, "user_s", json_real(u - f->user_s));
+    json_object_set_new(o, "sys_s", json_real(s - f->sys_s));
+    return o;
+}
+
+static void http_fixture_teardown(void *fixture)
+{
+    struct http_fixture *f = fixture;
+    if (!f)
+        return;
+    pb_http_target_destroy(f->target);
+    free(f);
+}
+
 static int http_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
 {
     const char *url = pb_param_str(env->params, "url");
-    int rc = 0;
-    CURLU *u = NULL;
-    struct http_conf *c = calloc(1, sizeof(*c));
+    const struct http_fixture *f = env->fixture;
+    struct http_conf *c = pb_shm_alloc(sizeof(*c));
     if (!c)
         return pb_err_set(err, -ENOMEM, "io.http: out of memory");
     c->size = pb_param_int(env->params, "size");
     c->delay_ms = pb_param_int(env->params, "delay_ms");
     if (url[0]) {
         snprintf(c->url, sizeof(c->url), "%s", url);
-    } else if (env->url && env->url[0]) {
+    } else if (f) {
+        const char *base = pb_http_target_url(f->target);
         c->embedded = 1;
-        snprintf(c->url, sizeof(c->url), "%s%cdelay_ms=%lld&size=%lld", env->url,
-                 strchr(env->url, '?') ? '&' : '?', (long long)c->delay_ms, (long long)c->size);
+        snprintf(c->url, sizeof(c->url), "%s%cdelay_ms=%lld&size=%lld", base,
+                 strchr(base, '?') ? '&' : '?', (long long)c->delay_ms, (long long)c->size);
     } else {
-        rc = pb_err_set(err, -EINVAL, "io.http: no url: give --url or -p url=URL");
-        goto out;
-    }
-    u = curl_url();
-    if (!u) {
-        rc = pb_err_set(err, -ENOMEM, "io.http: out of memory");
-        goto out;
-    }
-    if (curl_url_set(u, CURLUPART_URL, c->url, 0) != CURLUE_OK) {
-        rc = pb_err_set(err, -EINVAL, "io.http: '%s' is not a URL libcurl accepts", c->url);
-        goto out;
+        pb_shm_free(c, sizeof(*c));
+        return pb_err_set(err, -EINVAL, "io.http: no url: give --url or -p url=URL");
     }
     c->timeout_ms = (long)((env->timeout_ns + 999999u) / 1000000u);
     c->connect_timeout_ms =
         c->timeout_ms && c->timeout_ms < CONNECT_TIMEOUT_MS ? c->timeout_ms : CONNECT_TIMEOUT_MS;
     *shared = c;
-out:
-    curl_url_cleanup(u);
-    if (rc < 0)
-        free(c);
-    return rc;
+    return 0;
 }
 
 static void http_release(void *shared)
 {
-    free(shared);
+    pb_shm_free(shared, sizeof(struct http_conf));
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
@@ -256,6 +367,14 @@ static void conn_put(struct http_worker *w, struct http_conn *c)
     c->t = NULL;
     c->next_free = w->free_conns;
     w->free_conns = c;
+}
+
+/* The blocking form's transfer gives up once a stop's grace period is over: a server that
+ * stalls must not hold the run (libcurl calls this about once a second even when idle). */
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    return pb_stop_grace_over();
 }
 
 static enum pb_status http_run(void *wstate, uint64_t index, uint64_t *bytes)
@@ -445,16 +564,19 @@ static int http_worker_init(void *shared, const struct pb_workload_env *env,
     w->blocking = conn_create(w);
     if (!w->blocking)
         goto out;
+    curl_easy_setopt(w->blocking->easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(w->blocking->easy, CURLOPT_NOPROGRESS, 0L);
     if (w->loop) {
         /* Tasks in flight on this loop at most (all of its tasks for a gather), and the share
          * of the connection limit this loop may open. */
         uint64_t loops = env->workers ? env->workers : 1;
         uint64_t limit =
             ((uint64_t)pb_param_int(env->params, "max_connections") + loops - 1) / loops;
-        uint64_t per = env->concurrency ? env->concurrency : env->tasks ? env->tasks : limit;
+        uint64_t tasks = env->load.tasks;
+        uint64_t per = env->concurrency ? env->concurrency : tasks ? tasks : limit;
         per = (per + loops - 1) / loops;
-        if (env->tasks && per > env->tasks)
-            per = env->tasks;
+        if (tasks && per > tasks)
+            per = tasks;
         if (per > limit)
             per = limit;
         w->limit = limit;
@@ -584,9 +706,14 @@ static json_t *http_report(void *shared, const struct pb_workload_env *env)
 const struct pb_workload_ops pb_workload_io_http = {
     .name = "io.http",
     .description = "one GET through libcurl: status 200 and the full body, or a failure by kind",
-    .flags = PB_WL_IO | PB_WL_HTTP,
+    .flags = PB_WL_IO,
     .params = http_params,
     .nparams = sizeof(http_params) / sizeof(http_params[0]),
+    .preflight = http_preflight,
+    .fixture_setup = http_fixture_setup,
+    .fixture_rep_begin = http_fixture_rep_begin,
+    .fixture_rep_report = http_fixture_rep_report,
+    .fixture_teardown = http_fixture_teardown,
     .prepare = http_prepare,
     .report = http_report,
     .release = http_release,

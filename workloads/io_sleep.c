@@ -8,7 +8,7 @@
 #include <uv.h>
 
 #include "harness/clock.h"
-#include "harness/runner.h"
+#include "harness/stop.h"
 #include "harness/workload.h"
 
 struct sleep_worker {
@@ -48,22 +48,23 @@ static void sleep_worker_fini(void *wstate)
     free(wstate);
 }
 
+/* Waits on an absolute deadline, so a wake-up never shortens the wait. A stop lets the task go
+ * on until the grace period ends, then ends it: neither a result nor a timeout. */
 static enum pb_status sleep_run(void *wstate, uint64_t index, uint64_t *bytes)
 {
     const struct sleep_worker *w = wstate;
-    struct timespec req = {(time_t)(w->ns / 1000000000u), (long)(w->ns % 1000000000u)};
-    struct timespec rem;
-    uint64_t begin = pb_now_ns();
-    int rc;
-    /* clock_nanosleep returns the error instead of setting errno. */
-    while ((rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &req, &rem)) == EINTR) {
+    uint64_t begin = pb_now_ns(), end = begin + w->ns, now;
+    while ((now = pb_now_ns()) < end) {
+        if (pb_stop_grace_over())
+            return PB_FAIL_OTHER;
+        uint64_t grace_end = pb_stop_grace_end_ns();
+        uint64_t until = grace_end < end ? grace_end : end;
         if (pb_stop_requested())
-            return PB_FAIL_OTHER; /* interrupted: neither a result nor a timeout */
-        req = rem;
+            pb_sleep_until_ns(until);
+        else
+            pb_stop_sleep_until(until); /* a stop wakes it, to start counting the grace */
     }
-    if (rc != 0)
-        return PB_FAIL_OTHER;
-    return pb_now_ns() - begin >= w->ns ? PB_OK : PB_FAIL_WRONG_RESULT;
+    return now - begin >= w->ns ? PB_OK : PB_FAIL_WRONG_RESULT;
 }
 
 static void sleep_closed(uv_handle_t *h)

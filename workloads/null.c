@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness/shm.h"
 #include "harness/workload.h"
 
 struct null_state {
@@ -24,12 +25,23 @@ static const struct pb_param_def null_params[] = {
      "test only: how a crashing task dies: abort, segv or exit"},
 };
 
-static int null_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
+/* A crash kills the worker: only a process worker can die without taking the run with it. */
+static int null_preflight(const struct pb_workload_env *env, struct pb_err *err)
 {
     const char *mode = pb_param_str(env->params, "crash_mode");
     if (strcmp(mode, "abort") && strcmp(mode, "segv") && strcmp(mode, "exit"))
-        return pb_err_set(err, -EINVAL, "null: crash_mode '%s' is not abort, segv or exit", mode);
-    struct null_state *s = calloc(1, sizeof(*s));
+        return pb_err_set(err, -EINVAL, "null: crash_mode '%.32s' is not abort, segv or exit",
+                          mode);
+    if (pb_param_int(env->params, "crash_every") && !env->worker_processes)
+        return pb_err_set(err, -EINVAL,
+                          "null: crash_every kills the worker, which only -r processes survives");
+    return 0;
+}
+
+static int null_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
+{
+    const char *mode = pb_param_str(env->params, "crash_mode");
+    struct null_state *s = pb_shm_alloc(sizeof(*s));
     if (!s)
         return pb_err_set(err, -ENOMEM, "null: out of memory");
     s->fail_every = pb_param_int(env->params, "fail_every");
@@ -41,7 +53,7 @@ static int null_prepare(const struct pb_workload_env *env, void **shared, struct
 
 static void null_release(void *shared)
 {
-    free(shared);
+    pb_shm_free(shared, sizeof(struct null_state));
 }
 
 static void crash(const char *mode)
@@ -69,6 +81,7 @@ const struct pb_workload_ops pb_workload_null = {
     .flags = 0,
     .params = null_params,
     .nparams = sizeof(null_params) / sizeof(null_params[0]),
+    .preflight = null_preflight,
     .prepare = null_prepare,
     .release = null_release,
     .run = null_run,

@@ -2,7 +2,9 @@
 # coloured by the verdict of `parbench compare`; the band is the threshold below which no
 # change counts.
 # Set by scripts/plot: gpdir, fmt, out, data (rows y, change %, ci low %, ci high %, label;
-# one file per verdict: data.'.'.v.'.tsv'), verdicts, threshold, ncases, chart_title, metric.
+# one file per verdict: data.'.'.v.'.tsv'; the label of row y is labels[y], from
+# data.'.labels.gp', as a data file cannot carry a double quote), verdicts, threshold, ncases,
+# chart_title, metric.
 wide = 1
 height = 140 + 18 * ncases
 load gpdir.'/style.gp'
@@ -20,5 +22,6 @@ set obj 1 rect from -threshold, graph 0 to threshold, graph 1 fc rgb '#EEEEEE' f
     noborder behind
 set arrow 1 from 0, graph 0 to 0, graph 1 nohead ls 20
 file(v) = data.'.'.v.'.tsv'
-plot for [v in verdicts] file(v) using 2:1:3:4:ytic(5) with xerrorbars pt 7 ps 0.9 lw 1.5 \
+load data.'.labels.gp'
+plot for [v in verdicts] file(v) using 2:1:3:4:ytic(labels[int($1)]) with xerrorbars pt 7 ps 0.9 lw 1.5 \
          lc rgb verdict_color(v) title verdict_title(v)

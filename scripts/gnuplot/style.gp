@@ -1,8 +1,10 @@
 # The look every parbench chart shares: terminal, fonts, grid, key, and one fixed colour and
 # point style per runner. scripts/report reads the color_* lines too, so the tables match.
 #
-# Callers set: fmt ('png' or 'svg'), out (the path without extension), and optionally
-# wide (1: a two-panel chart that spans the report's width) and height in pixels.
+# Callers set: fmt ('png' or 'svg'), out (the path without extension), runner_name(r) (the
+# name a runner list's word r stands for: words are file-name safe, names are anything), and
+# optionally wide (1: a two-panel chart that spans the report's width) and height in pixels.
+# The terminals are noenhanced: a name's '@', '^', '_' and braces are text, never markup.
 
 color_serial    = '#4D4D4D'
 color_threads   = '#0072B2'
@@ -28,7 +30,7 @@ runner_ls(r) = r eq 'serial' ? 1 : r eq 'threads' ? 2 : r eq 'processes' ? 3 : \
 # serial has no concurrency sweep (always 1) and eventloop starts every task at once: both
 # are drawn as flat dashed reference lines across the sweep of the others.
 runner_title(r) = r eq 'serial' ? 'serial (c=1)' : \
-                  r eq 'eventloop' ? 'eventloop (all tasks at once)' : r
+                  r eq 'eventloop' ? 'eventloop (all tasks at once)' : runner_name(r)
 
 # The SVGs are sized for the HTML report (about 1200 pixels across, two charts to a row),
 # so their text reads at its nominal size; the PNGs for Markdown and viewers.

@@ -1,0 +1,149 @@
+"""End to end: a stop by signal, for every runner, --isolate, --suite and --rate, by SIGINT to
+parbench and by SIGTERM to its process group (as `timeout` and CI runners send it): exit 130,
+the document written and marked incomplete, the finished repetitions kept as samples, the
+repetition in flight kept but not a sample, no process left, and the end within --grace."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from pbtest import MARK, PARBENCH, check, done, leftovers, validate
+
+GRACE_S = 0.5
+
+
+def interrupt(args, sig, group, wait_s=1.6, limit_s=None, name=None):
+    """Starts parbench run ARGS, sends sig after wait_s (to its group when group), and returns
+    (document, process, seconds from the signal to the exit)."""
+    name = name or " ".join(args)
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "r.json")
+        env = dict(os.environ, PB_TEST_MARK=MARK.split("=", 1)[1])
+        p = subprocess.Popen([PARBENCH, "run"] + args + ["-o", out, "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             start_new_session=True)
+        time.sleep(wait_s)
+        t0 = time.monotonic()
+        if group:
+            os.killpg(p.pid, sig)
+        else:
+            p.send_signal(sig)
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            check(False, "%s: %s did not stop the run within 30 s" % (name, sig.name))
+            return None, p, None
+        took = time.monotonic() - t0
+        check(p.returncode == 130, "%s, %s%s: exit 130, got %d: %s" %
+              (name, sig.name, " to the group" if group else "", p.returncode, err.strip()))
+        if not os.path.exists(out):
+            check(False, "%s: no document after %s: %s" % (name, sig.name, err))
+            return None, p, took
+        with open(out) as f:
+            doc = json.load(f)
+    validate(doc, "%s interrupted by %s" % (name, sig.name))
+    check(doc["complete"] is False and doc["stop_reason"] == "interrupted",
+          "%s: the document says interrupted (%s)" % (name, doc["stop_reason"]))
+    if limit_s is not None:
+        check(took < limit_s, "%s: ended %.2f s after %s (limit %.1f s)" %
+              (name, took, sig.name, limit_s))
+    check(leftovers() == [], "%s: no process left behind: %s" % (name, leftovers()))
+    return doc, p, took
+
+
+def kept(doc, name, finished_at_least=1):
+    """The finished repetitions are samples; the one that was running is kept, incomplete."""
+    reps = doc["cases"][0]["repetitions"] if doc and doc["cases"] else []
+    complete = [r for r in reps if r["complete"]]
+    check(len(complete) >= finished_at_least,
+          "%s: %d finished repetitions kept (want >= %d)" % (name, len(complete),
+                                                              finished_at_least))
+    summary = doc["cases"][0]["summary"]["throughput_per_s"] if reps else {"n": -1}
+    check(summary["n"] == len(complete),
+          "%s: the samples are the finished repetitions: n=%s" % (name, summary["n"]))
+    return reps
+
+
+# Every runner: short repetitions of 40 ms sleeps, so some finish before the signal; the grace
+# lets the tasks in flight end (they are well inside it), so the stop takes about one task.
+SLEEP = ["-w", "io.sleep", "-p", "ms=40", "-n", "12", "--repeat", "50", "--warmup", "0",
+         "--grace", "%gs" % GRACE_S]
+for runner in ("serial", "threads", "processes", "eventloop", "semaphore"):
+    conc = [] if runner in ("serial", "eventloop") else ["-c", "2"]
+    for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
+        name = "%s %s" % (runner, sig.name)
+        doc, _, _ = interrupt(["-r", runner] + conc + SLEEP, sig, group,
+                              limit_s=GRACE_S + 1.0, name=name)
+        if not doc:
+            continue
+        reps = kept(doc, name)
+        last = reps[-1] if reps else {}
+        check(last.get("complete") is False, name + ": the repetition in flight is kept, "
+              "incomplete")
+        # Tasks in flight finished within the grace period: none was killed as a crash.
+        check(all("crash" not in r["failures"] for r in reps),
+              name + ": no task recorded as a crash: %s" % [r["failures"] for r in reps])
+
+# --grace: tasks longer than the grace period are ended when it is over.
+for runner in ("threads", "processes", "semaphore", "serial"):
+    conc = ["-c", "2"] if runner != "serial" else []
+    name = runner + " long tasks"
+    doc, _, took = interrupt(["-r", runner] + conc + ["-w", "io.sleep", "-p", "ms=20000", "-n",
+                                                      "4", "--repeat", "1", "--warmup", "0",
+                                                      "--grace", "300ms"],
+                             signal.SIGINT, False, wait_s=0.8, limit_s=2.0, name=name)
+
+# An open loop (--rate) on every runner that takes one.
+for runner in ("serial", "threads", "processes", "eventloop"):
+    conc = ["-c", "2"] if runner in ("threads", "processes") else []
+    name = runner + " --rate"
+    doc, _, _ = interrupt(["-r", runner] + conc + ["-w", "null", "--rate", "200", "--duration",
+                                                   "60s", "--repeat", "1", "--warmup", "0"],
+                          signal.SIGINT, False, wait_s=1.0, limit_s=1.5, name=name)
+    if doc:
+        rep = doc["cases"][0]["repetitions"][0]
+        check(100 <= rep["tasks_ok"] <= 400, "%s: the tasks until the stop are kept: %d" %
+              (name, rep["tasks_ok"]))
+# serial sleeping to a far arrival (0.01/s: 100 s between tasks) still stops at once
+doc, _, _ = interrupt(["-r", "serial", "-w", "null", "--rate", "0.01", "-n", "5", "--repeat",
+                       "1", "--warmup", "0"], signal.SIGINT, False, wait_s=0.5, limit_s=1.0,
+                      name="serial --rate 0.01")
+
+# --isolate: the finished children's repetitions are kept (the handler restarts the read of
+# the child's document), by SIGINT to the parent alone and by SIGTERM to the whole group.
+for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
+    name = "--isolate " + sig.name
+    doc, _, _ = interrupt(["-r", "threads", "-c", "2", "--isolate"] + SLEEP, sig, group,
+                          wait_s=2.0, limit_s=GRACE_S + 1.5, name=name)
+    if doc:
+        kept(doc, name)
+
+# --suite: the cases before the stop are whole, the one in flight kept, the rest not run.
+with tempfile.TemporaryDirectory() as d:
+    suite = os.path.join(d, "s.json")
+    with open(suite, "w") as f:
+        json.dump({"name": "interrupt", "repeat": 40, "warmup": 0, "grace": "500ms",
+                   "groups": [{"runners": ["threads", "eventloop"], "concurrency": 2,
+                               "tasks": 12, "workload": "io.sleep", "params": {"ms": 40}}]}, f)
+    for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
+        name = "--suite " + sig.name
+        doc, _, _ = interrupt(["--suite", suite], sig, group, wait_s=1.5,
+                              limit_s=GRACE_S + 1.0, name=name)
+        if doc:
+            check(len(doc["cases"]) == 1 and doc["cases"][0]["complete"] is False,
+                  name + ": one case, interrupted: %d cases" % len(doc["cases"]))
+            kept(doc, name)
+
+# A signal in the first milliseconds, and during a long set-up (reserving 10M tasks' memory
+# on a loop), still ends in a document, at once.
+doc, _, _ = interrupt(["-r", "threads", "-w", "null", "-n", "100", "--repeat", "100000"],
+                      signal.SIGINT, False, wait_s=0.03, limit_s=1.0, name="early SIGINT")
+doc, _, _ = interrupt(["-r", "eventloop", "-w", "null", "-n", "10M", "--repeat", "1",
+                       "--warmup", "0"], signal.SIGINT, False, wait_s=0.3, limit_s=1.0,
+                      name="eventloop set-up of 10M tasks")
+
+done()
