@@ -307,6 +307,26 @@ def test_merge():
           "an old repetition's target is written as its fixture")
 
 
+def test_merge_usage():
+    """Issue item 23: README said `parbench merge m.json a.json b.json`, which fails; the usage
+    documented everywhere is the one that works."""
+    p = pbtest.run(["--help"], expect=0)
+    line = [l for l in p.stdout.splitlines() if l.split()[:1] == ["merge"]]
+    check(line and "[-o OUT] IN..." in line[0], "parbench --help: %r" % line)
+    with open(os.path.join(pbtest.SOURCE_DIR, "README.md")) as f:
+        readme = f.read()
+    check("`parbench merge [-o OUT] IN...`" in readme and "merge OUT IN" not in readme,
+          "README documents merge [-o OUT] IN...")
+    p = pbtest.run(["merge", "--help"], expect=0)
+    check(p.stdout.startswith("usage: parbench merge [-o OUT]"), "merge --help: %r" % p.stdout[:80])
+    a = write(docgen.make_doc([docgen.make_case(seed=120, n=3)]), "usage-a.json")
+    b = write(docgen.make_doc([docgen.make_case(seed=121, n=3)]), "usage-b.json")
+    out = path("usage-merged.json")
+    pbtest.run(["merge", "-o", out, a, b], expect=0)
+    with open(out) as f:
+        check(len(json.load(f)["cases"][0]["repetitions"]) == 6, "the documented form merges")
+
+
 def one_line_error(args, what):
     """Runs args, which must fail with exit 2 and one line containing every string of what."""
     p = pbtest.run(args, expect=2)
@@ -473,6 +493,7 @@ def main():
     test_output_shapes()
     test_bad_input()
     test_merge()
+    test_merge_usage()
     test_duplicate_case()
     test_pin_groups()
     test_different_plans()
