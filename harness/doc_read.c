@@ -969,13 +969,6 @@ static int read_case(struct rd *r, const json_t *c, struct pb_case_result *out)
         (rc = get_string(r, c, "runner", REQUIRED, &runner)) < 0 ||
         (rc = get_string(r, c, "workload", REQUIRED, &workload)) < 0)
         return rc;
-    if (!*runner || !*workload) {
-        const char *key = *runner ? "workload" : "runner";
-        size_t mark = push_key(r, key);
-        rc = fail(r, "empty");
-        pop(r, mark);
-        return rc;
-    }
     info->runner = strdup(runner);
     info->workload = strdup(workload);
     if (!info->runner || !info->workload)

@@ -244,7 +244,6 @@ static const struct bad bad_docs[] = {
     {"cases/0/summary", "\"x\"", "r.json: cases[0].summary: expected an object, got \"x\""},
     {"cases/0/id", "5", "r.json: cases[0].id: expected a string, got 5"},
     {"cases/0/id", NULL, "r.json: cases[0].id: missing, expected a string"},
-    {"cases/0/runner", "\"\"", "r.json: cases[0].runner: empty"},
     {"cases/0/repetitions/0/tasks_ok", "-3", REP0 ".tasks_ok: expected an integer >= 0, got -3"},
     {"cases/0/repetitions/0/tasks_ok", "2.5", REP0 ".tasks_ok: expected an integer >= 0, got 2.5"},
     {"cases/0/repetitions/0/wall_s", "-0.5", REP0 ".wall_s: expected a number >= 0, got -0.5"},
