@@ -1,5 +1,6 @@
 /* `parbench compare [--alpha A] [--threshold [METRIC=]PCT]... [--metric LIST] [--format text|md]
- * [--json] BASE NEW`: which cases got faster or slower, with a sound test behind each verdict. */
+ * [--json] [--allow-disjoint] BASE NEW`: which cases got faster or slower, with a sound test
+ * behind each verdict. */
 #include "harness/cmd_compare.h"
 
 #include <errno.h>
@@ -11,14 +12,15 @@
 
 #include <jansson.h>
 
-#include "harness/compare.h"
-#include "harness/doc_read.h"
 #include "harness/cli.h"
+#include "harness/compare.h"
+#include "harness/compare_render.h"
+#include "harness/doc_read.h"
 #include "harness/error.h"
 
 static const char usage_line[] =
     "usage: parbench compare [--alpha A] [--threshold [METRIC=]PCT]... [--metric LIST] "
-    "[--format text|md] [--json] BASE NEW";
+    "[--format text|md] [--json] [--allow-disjoint] BASE NEW";
 
 static void usage(FILE *out)
 {
@@ -39,8 +41,12 @@ static void usage(FILE *out)
             "  --format text|md     aligned table (default) or Markdown for pull requests and\n"
             "                       $GITHUB_STEP_SUMMARY\n"
             "  --json               one JSON object with the same content\n"
+            "  --allow-disjoint     accept documents without a case in common (nothing is\n"
+            "                       compared); otherwise that is an error, so that a gate\n"
+            "                       never passes having compared nothing\n"
             "BASE or NEW may be '-' for standard input.\n"
-            "Exit: 0 no regression, 1 a regression, 2 bad usage or input.\n",
+            "Exit: 0 no regression, 1 a regression, 2 bad usage or input (no case in common\n"
+            "included).\n",
             usage_line);
 }
 
@@ -154,8 +160,8 @@ int pb_cmd_compare(int argc, char **argv)
 {
     struct pb_compare_opts opts;
     const char *paths[2] = {NULL, NULL}, *val = NULL, *format = "text";
-    int npaths = 0, json = 0, m, rc, only_args = 0;
-    struct pb_doc *docs[2] = {NULL, NULL};
+    int npaths = 0, json = 0, m, rc, only_args = 0, allow_disjoint = 0;
+    struct pb_doc docs[2] = {{0}, {0}};
     struct pb_compare *c = NULL;
     struct pb_err err = {{0}};
 
@@ -170,6 +176,8 @@ int pb_cmd_compare(int argc, char **argv)
             only_args = 1;
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
+        } else if (strcmp(a, "--allow-disjoint") == 0) {
+            allow_disjoint = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return PB_EXIT_OK;
@@ -213,9 +221,16 @@ int pb_cmd_compare(int argc, char **argv)
             goto out;
         }
     }
-    if (pb_compare_run(docs[0], docs[1], &opts, &c, &err) < 0) {
+    if (pb_compare_run(&docs[0], &docs[1], &opts, &c, &err) < 0) {
         fprintf(stderr, "parbench compare: %s\n", err.msg);
         rc = PB_EXIT_ENV;
+        goto out;
+    }
+    if (c->matched == 0 && !allow_disjoint) {
+        fprintf(stderr,
+                "parbench compare: %s and %s have no case in common (%zu and %zu cases): "
+                "nothing to compare (--allow-disjoint accepts that)\n",
+                docs[0].path, docs[1].path, docs[0].ncases, docs[1].ncases);
         goto out;
     }
     if (json)
@@ -234,7 +249,7 @@ int pb_cmd_compare(int argc, char **argv)
     rc = pb_compare_has_regression(c) ? PB_EXIT_FAILED : PB_EXIT_OK;
 out:
     pb_compare_destroy(c);
-    pb_doc_destroy(docs[0]);
-    pb_doc_destroy(docs[1]);
+    pb_doc_destroy(&docs[0]);
+    pb_doc_destroy(&docs[1]);
     return rc;
 }

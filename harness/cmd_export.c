@@ -1,5 +1,5 @@
-/* `parbench export --format gbench|github|bmf|csv|tsv|tsv-spectrum [-o FILE|PREFIX] RESULT`: a
- * result document in the format another tool reads. */
+/* `parbench export --format gbench|github|bmf|csv|tsv|tsv-spectrum|ranking [-o FILE|PREFIX]
+ * RESULT`: a result document in the format another tool reads. */
 #include "harness/cmd_export.h"
 
 #include <errno.h>
@@ -17,8 +17,8 @@
 #include "harness/export.h"
 
 static const char usage_line[] =
-    "usage: parbench export --format gbench|github|bmf|csv|tsv|tsv-spectrum [-o FILE|PREFIX] "
-    "RESULT";
+    "usage: parbench export --format gbench|github|bmf|csv|tsv|tsv-spectrum|ranking "
+    "[-o FILE|PREFIX] RESULT";
 
 static void usage(FILE *out)
 {
@@ -36,8 +36,16 @@ static void usage(FILE *out)
         "                object {\"customBiggerIsBetter\": [...], \"customSmallerIsBetter\": "
         "[...]}\n"
         "  bmf           Bencher Metric Format\n"
-        "  csv, tsv      one row per case x metric, with a header row\n"
+        "  csv, tsv      one row per case x metric, with a header row: the summary's numbers,\n"
+        "                then the same as text (median_text, ci_text, cv_text, speedup_text,\n"
+        "                efficiency_text); text a spreadsheet would run as a formula starts\n"
+        "                with a single quote\n"
         "  tsv-spectrum  the latency percentile spectrum of every case, one row per point\n"
+        "  ranking       tab-separated, one row per group of comparable cases (workload,\n"
+        "                parameters, load and pin): the runners ranked by their best median\n"
+        "                throughput, the winner and the runner-up with their cases, the ratio,\n"
+        "                tie (1 when their median CIs overlap), the winner against serial,\n"
+        "                and the lowest p99 latency of the runners other than serial\n"
         "  -o FILE       write FILE (atomically) instead of standard output\n",
         usage_line);
 }
@@ -142,6 +150,8 @@ static int export_text(const struct pb_doc *d, enum pb_export_format f, const ch
     errno = 0;
     if (f == PB_EXPORT_TSV_SPECTRUM)
         rc = pb_export_spectrum(d, s.f);
+    else if (f == PB_EXPORT_RANKING)
+        rc = pb_export_ranking(d, s.f);
     else
         rc = pb_export_table(d, f == PB_EXPORT_CSV ? ',' : '\t', s.f);
     return sink_close(&s, rc < 0);
@@ -151,7 +161,7 @@ int pb_cmd_export(int argc, char **argv)
 {
     const char *format = NULL, *out = NULL, *input = NULL, *val = NULL;
     enum pb_export_format f;
-    struct pb_doc *d = NULL;
+    struct pb_doc doc = {0}, *d = &doc;
     struct pb_err err = {{0}};
     json_t *o = NULL;
     int m, rc;
@@ -187,7 +197,7 @@ int pb_cmd_export(int argc, char **argv)
     if (out && strcmp(out, "-") == 0)
         out = NULL;
 
-    if (pb_doc_load(&d, input, &err) < 0) {
+    if (pb_doc_load(d, input, &err) < 0) {
         fprintf(stderr, "parbench export: %s\n", err.msg);
         return PB_EXIT_USAGE;
     }

@@ -1,42 +1,75 @@
-/* `parbench merge [-o OUT] IN...`: the result documents of several runs of one plan (the
+/* `parbench merge [-o OUT] [--union] IN...`: the result documents of several runs of one plan (the
  * interleaved rounds of scripts/ci-regress) as one document with every repetition. */
 #include "harness/cmd_merge.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
-#include "harness/doc_read.h"
 #include "harness/cli.h"
+#include "harness/doc.h"
+#include "harness/doc_read.h"
 #include "harness/error.h"
 #include "harness/merge.h"
-#include "harness/result.h"
 
-static const char usage_line[] = "usage: parbench merge [-o OUT] IN...";
+static const char usage_line[] = "usage: parbench merge [-o OUT] [--union] IN...";
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "%s\n"
             "Merges result documents of the same plan into one: matching cases (same runner,\n"
-            "workload, parameters, concurrency, load and pin policy) get all repetitions, in\n"
-            "the order of the inputs; summaries and speed-ups are recomputed from them. The\n"
-            "latency spectrum becomes the per-percentile median of the inputs' spectra.\n"
-            "  -o OUT   write OUT (atomically) instead of standard output\n",
+            "workload, parameters, concurrency, load, pin and runner settings) get all\n"
+            "repetitions, in the order of the inputs; summaries and speed-ups are recomputed\n"
+            "from them. The latency spectrum becomes the per-percentile median of the inputs'\n"
+            "spectra. Every complete input must have every case (an interrupted one may lack\n"
+            "some): documents of different plans are refused.\n"
+            "  -o OUT    write OUT (atomically) instead of standard output\n"
+            "  --union   merge documents of different plans: each case with what the inputs\n"
+            "            have of it\n"
+            "Exit: 0 merged, 2 bad usage or input (different plans included), 3 cannot write.\n",
             usage_line);
+}
+
+/* Writes the document through a temporary file renamed over path, so a reader never sees half
+ * of it; "-" is standard output. (A local helper until the output-file module replaces it.) */
+static int write_doc(const json_t *doc, const char *path, struct pb_err *err)
+{
+    if (strcmp(path, "-") == 0) {
+        if (json_dumpf(doc, stdout, PB_DOC_JSON_FLAGS) < 0 || fputc('\n', stdout) == EOF ||
+            fflush(stdout) != 0)
+            return pb_err_set(err, -EIO, "standard output: write failed");
+        return 0;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    errno = 0;
+    if (json_dump_file(doc, tmp, PB_DOC_JSON_FLAGS) < 0) {
+        int e = errno ? errno : EIO;
+        unlink(tmp);
+        return pb_err_set(err, -e, "%s: cannot write: %s", path, strerror(e));
+    }
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return pb_err_set(err, -e, "%s: cannot write: %s", path, strerror(e));
+    }
+    return 0;
 }
 
 int pb_cmd_merge(int argc, char **argv)
 {
     const char *out = "-";
-    struct pb_doc **docs = NULL;
+    struct pb_doc *docs = NULL;
     size_t n = 0;
     json_t *merged = NULL;
     struct pb_err err = {{0}};
-    int rc = PB_EXIT_USAGE, only_args = 0, stdin_used = 0;
+    int rc = PB_EXIT_USAGE, only_args = 0, stdin_used = 0, union_plans = 0;
 
     docs = calloc((size_t)(argc > 1 ? argc : 1), sizeof(*docs));
     if (!docs) {
@@ -51,6 +84,8 @@ int pb_cmd_merge(int argc, char **argv)
             usage(stdout);
             rc = PB_EXIT_OK;
             goto out;
+        } else if (!only_args && strcmp(a, "--union") == 0) {
+            union_plans = 1;
         } else if (!only_args && strcmp(a, "-o") == 0) {
             if (i + 1 >= argc || !*argv[i + 1]) {
                 rc = pb_cli_bad_usage("merge", usage_line, "option '-o' needs a file");
@@ -78,7 +113,13 @@ int pb_cmd_merge(int argc, char **argv)
         rc = pb_cli_bad_usage("merge", usage_line, "needs at least one result document");
         goto out;
     }
-    if (pb_merge_docs(docs, n, &merged, &err) < 0 || pb_result_write(merged, out, &err) < 0) {
+    int m = pb_merge_docs(docs, n, union_plans, &merged, &err);
+    if (m < 0) {
+        fprintf(stderr, "parbench merge: %s\n", err.msg);
+        rc = m == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_ENV;
+        goto out;
+    }
+    if (write_doc(merged, out, &err) < 0) {
         fprintf(stderr, "parbench merge: %s\n", err.msg);
         rc = PB_EXIT_ENV;
         goto out;
@@ -86,7 +127,7 @@ int pb_cmd_merge(int argc, char **argv)
     rc = PB_EXIT_OK;
 out:
     for (size_t i = 0; i < n; i++)
-        pb_doc_destroy(docs[i]);
+        pb_doc_destroy(&docs[i]);
     free(docs);
     json_decref(merged);
     return rc;

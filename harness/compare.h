@@ -1,17 +1,15 @@
 /* Comparing two result documents case by case and metric by metric: a rank test, the
- * Hodges-Lehmann ratio with its interval, Holm's adjustment and a verdict per comparison. */
+ * Hodges-Lehmann ratio with its interval, Holm's adjustment and a verdict per comparison.
+ * harness/compare_render.c writes the outcome as a table, Markdown or JSON. */
 #ifndef PB_COMPARE_H
 #define PB_COMPARE_H
 
-#include <stdio.h>
-
-#include <jansson.h>
+#include <stddef.h>
 
 #include "harness/doc_read.h"
 #include "harness/error.h"
+#include "harness/metric.h"
 #include "harness/rank_tests.h"
-
-#define PB_COMPARE_SCHEMA "parbench/compare/v1"
 
 struct pb_compare_opts {
     double alpha;                      /* family-wise, after Holm; default 0.01 */
@@ -35,8 +33,8 @@ const char *pb_verdict_label(enum pb_verdict v);
 const char *pb_verdict_key(enum pb_verdict v);
 
 struct pb_comparison {
-    char *name; /* the case's display name */
-    const json_t *base_case, *new_case;
+    const struct pb_case_result *base_case, *new_case; /* borrowed from the documents */
+    const char *name;                                  /* the case's key, borrowed */
     enum pb_metric metric;
     size_t n_base, n_new;
     double base_median, new_median;
@@ -57,27 +55,21 @@ struct pb_compare {
     const struct pb_doc *base, *new_doc; /* borrowed */
     struct pb_compare_opts opts;
     struct pb_strlist warnings;
-    struct pb_strlist base_only, new_only; /* names of unmatched cases */
+    struct pb_strlist base_only, new_only; /* keys of unmatched cases */
+    size_t matched;                        /* cases in both documents */
     struct pb_comparison *rows;
     size_t nrows;
     size_t family; /* comparisons in the Holm family */
     size_t counts[PB_VERDICT_COUNT];
 };
 
-/* Matches the cases of the two documents and compares every metric both sides have. */
+/* Matches the cases of the two documents by their key and compares every selected metric
+ * either side has. -ENOMEM. */
 int pb_compare_run(const struct pb_doc *base, const struct pb_doc *new_doc,
                    const struct pb_compare_opts *opts, struct pb_compare **out, struct pb_err *err);
 void pb_compare_destroy(struct pb_compare *c);
 
 /* 1 when any comparison is a regression. */
 int pb_compare_has_regression(const struct pb_compare *c);
-
-/* The aligned terminal table, the Markdown form, and the JSON object. */
-int pb_compare_print_text(const struct pb_compare *c, FILE *out);
-int pb_compare_print_md(const struct pb_compare *c, FILE *out);
-int pb_compare_to_json(const struct pb_compare *c, json_t **out);
-
-/* Human-readable value of a metric with its unit ("1.23 ms", "45.6k/s"). */
-void pb_fmt_metric(char *buf, size_t len, enum pb_metric m, double v);
 
 #endif

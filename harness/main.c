@@ -28,8 +28,8 @@ static const struct command commands[] = {
     {"topo", pb_cmd_topo, "the detected topology and the pin plan", 0},
     {"serve", pb_cmd_serve, "the embedded HTTP target (127.0.0.1)", 0},
     {"compare", pb_cmd_compare, "BASE NEW: statistics and a verdict; exit 1 on a regression", 0},
-    {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv or tsv", 0},
-    {"merge", pb_cmd_merge, "OUT IN...: the repetitions of several runs as one document", 0},
+    {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv, tsv or a ranking", 0},
+    {"merge", pb_cmd_merge, "[-o OUT] IN...: the repetitions of several runs as one document", 0},
 };
 
 static void usage(FILE *out)

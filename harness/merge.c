@@ -1,210 +1,192 @@
 /* Merging result documents of the same plan run several times (interleaved A/B rounds) into one
- * document whose cases carry every round's repetitions. */
+ * document whose cases carry every round's repetitions, on the typed model: cases are matched by
+ * their key, summarised and written back with the run's own code. */
 #include "harness/merge.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/histogram.h"
+#include "harness/doc_write.h"
 #include "harness/result.h"
 #include "harness/stats.h"
 
-/* One case of the merged document and where its parts came from. */
-struct mcase {
-    char *key;
-    json_t *c;        /* in the merged document */
-    json_t **spectra; /* borrowed: the latency_spectrum_ns of each input that has the case */
-    size_t nspectra;
+/* The latency spectra of the inputs that have a case: one per occurrence, however many times a
+ * document holds it, so no bound depends on how the inputs are made. */
+struct spectra {
+    uint64_t (*v)[PB_SPECTRUM_POINTS];
+    size_t n, cap;
+    size_t first_doc; /* the first input that has the case, for messages */
 };
 
 struct merge {
-    struct mcase *cases;
+    struct pb_case_result *cases;
+    struct spectra *spectra; /* parallel to cases */
     size_t n, cap;
 };
 
 static void merge_free(struct merge *m)
 {
     for (size_t i = 0; i < m->n; i++) {
-        free(m->cases[i].key);
-        free(m->cases[i].spectra);
+        pb_case_result_free(&m->cases[i]);
+        free(m->spectra[i].v);
     }
     free(m->cases);
+    free(m->spectra);
 }
 
-static struct mcase *find(struct merge *m, const char *key)
+static long find(const struct merge *m, const char *id)
 {
     for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->cases[i].key, key) == 0)
-            return &m->cases[i];
-    return NULL;
+        if (strcmp(m->cases[i].info.id, id) == 0)
+            return (long)i;
+    return -1;
 }
 
-static int add_spectrum(struct mcase *mc, json_t *spectrum, size_t max)
+static int add_spectrum(struct spectra *s, const struct pb_case_result *c)
 {
-    if (!json_array_size(spectrum))
+    if (!c->has_spectrum)
         return 0;
-    if (!mc->spectra) {
-        mc->spectra = calloc(max, sizeof(*mc->spectra));
-        if (!mc->spectra)
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 4;
+        uint64_t(*v)[PB_SPECTRUM_POINTS] = realloc(s->v, cap * sizeof(*v));
+        if (!v)
             return -ENOMEM;
+        s->v = v;
+        s->cap = cap;
     }
-    mc->spectra[mc->nspectra++] = spectrum;
+    memcpy(s->v[s->n++], c->spectrum, sizeof(c->spectrum));
     return 0;
 }
 
-/* Appends src's repetitions (copies) to dst and folds in its completeness, warm-ups and
+/* Folds src into dst: its repetitions (copies) in order, warm-ups, settings, completeness and
  * warnings. */
-static int absorb(json_t *dst, const json_t *src)
+static int absorb(struct pb_case_result *dst, const struct pb_case_result *src)
 {
-    json_t *reps = json_object_get(dst, "repetitions"), *warns = json_object_get(dst, "warnings");
-    json_t *v;
-    size_t i;
-
-    if (!json_is_array(reps)) {
-        reps = json_array();
-        if (!reps || json_object_set_new(dst, "repetitions", reps))
-            return -ENOMEM;
+    for (size_t r = 0; r < src->nreps; r++) {
+        struct pb_rep_result copy;
+        int rc = pb_rep_copy(&copy, &src->reps[r]);
+        if (rc == 0 && (rc = pb_case_result_add_rep(dst, &copy)) < 0)
+            pb_rep_free(&copy);
+        if (rc < 0)
+            return rc;
     }
-    json_array_foreach(json_object_get(src, "repetitions"), i,
-                       v) if (json_array_append_new(reps, json_deep_copy(v))) return -ENOMEM;
-    if (json_is_false(json_object_get(src, "complete")))
-        json_object_set_new(dst, "complete", json_false());
-    json_object_set_new(dst, "warmups",
-                        json_integer(json_integer_value(json_object_get(dst, "warmups")) +
-                                     json_integer_value(json_object_get(src, "warmups"))));
-    json_array_foreach(json_object_get(src, "warnings"), i, v)
-    {
-        size_t j;
-        json_t *w;
-        int seen = 0;
-        json_array_foreach(warns, j, w) seen |= json_equal(w, v);
-        if (!seen && json_is_array(warns) && json_array_append(warns, v))
+    for (size_t w = 0; w < src->nwarnings; w++)
+        if (pb_case_result_warn(dst, "%s", src->warnings[w]) < 0)
             return -ENOMEM;
+    dst->warmups += src->warmups;
+    dst->info.repeat += src->info.repeat;
+    dst->info.warmup += src->info.warmup;
+    dst->complete = dst->complete && src->complete;
+    return 0;
+}
+
+/* A new merged case from src: its identity and pin plan, then everything absorb folds in. */
+static int add_case(struct merge *m, const struct pb_case_result *src, size_t doc)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        struct pb_case_result *v = realloc(m->cases, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        m->cases = v;
+        struct spectra *s = realloc(m->spectra, cap * sizeof(*s));
+        if (!s)
+            return -ENOMEM;
+        m->spectra = s;
+        m->cap = cap;
+    }
+    struct pb_case_result *c = &m->cases[m->n];
+    pb_case_result_init(c);
+    m->spectra[m->n] = (struct spectra){.first_doc = doc};
+    if (pb_case_info_copy(&c->info, &src->info) < 0)
+        return -ENOMEM;
+    m->n++;
+    c->complete = 1;
+    c->pin_plan = calloc(src->pin_workers + 1, sizeof(*c->pin_plan));
+    if (!c->pin_plan)
+        return -ENOMEM;
+    if (src->pin_workers)
+        memcpy(c->pin_plan, src->pin_plan, src->pin_workers * sizeof(*c->pin_plan));
+    c->pin_workers = src->pin_workers;
+    /* absorb adds the settings: start from none. */
+    c->info.repeat = c->info.warmup = 0;
+    return 0;
+}
+
+static int add_doc(struct merge *m, const struct pb_doc *d, size_t k)
+{
+    for (size_t i = 0; i < d->ncases; i++) {
+        const struct pb_case_result *src = &d->cases[i];
+        long at = find(m, src->info.id);
+        int rc = 0;
+        if (at < 0) {
+            rc = add_case(m, src, k);
+            at = (long)m->n - 1;
+        }
+        if (rc == 0)
+            rc = absorb(&m->cases[at], src);
+        if (rc == 0)
+            rc = add_spectrum(&m->spectra[at], src);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
 
-static int add_doc(struct merge *m, const struct pb_doc *d, json_t *cases, size_t ndocs)
+/* Every complete input must hold every case: another plan, or a round that lost cases it ran,
+ * would otherwise merge into a document that looks like one plan. */
+static int check_plans(const struct merge *m, const struct pb_doc *docs, size_t n,
+                       struct pb_err *err)
 {
-    for (size_t i = 0; i < pb_doc_case_count(d); i++) {
-        json_t *c = pb_doc_case(d, i);
-        char *key = NULL;
-        struct mcase *mc;
-        int rc = pb_case_key(c, &key);
-
-        if (rc < 0)
-            return rc;
-        mc = find(m, key);
-        if (mc) {
-            free(key);
-            rc = absorb(mc->c, c);
-            if (rc == 0)
-                rc = add_spectrum(mc, json_object_get(c, "latency_spectrum_ns"), ndocs);
-            if (rc < 0)
-                return rc;
-            continue;
+    for (size_t k = 0; k < n; k++) {
+        if (!pb_doc_complete(&docs[k]))
+            continue; /* an interrupted round has the cases it got to */
+        for (size_t i = 0; i < m->n; i++) {
+            if (pb_doc_find(&docs[k], m->cases[i].info.id) >= 0)
+                continue;
+            return pb_err_set(err, -EINVAL,
+                              "%s has no case %s, which %s has: these are runs of different "
+                              "plans (--union merges them anyway)",
+                              docs[k].path, m->cases[i].info.id,
+                              docs[m->spectra[i].first_doc].path);
         }
-        if (m->n == m->cap) {
-            size_t cap = m->cap ? 2 * m->cap : 16;
-            struct mcase *v = realloc(m->cases, cap * sizeof(*v));
-            if (!v) {
-                free(key);
-                return -ENOMEM;
-            }
-            m->cases = v;
-            m->cap = cap;
-        }
-        mc = &m->cases[m->n++];
-        *mc = (struct mcase){.key = key, .c = json_deep_copy(c)};
-        if (!mc->c || json_array_append_new(cases, mc->c))
-            return -ENOMEM;
-        rc = add_spectrum(mc, json_object_get(c, "latency_spectrum_ns"), ndocs);
-        if (rc < 0)
-            return rc;
     }
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
 
-/* The value at percentile p in a spectrum, or NAN. */
-static double spectrum_at(const json_t *spectrum, double p)
+/* Each point the median of the inputs' values there. */
+static int merge_spectrum(struct pb_case_result *c, const struct spectra *s)
 {
-    size_t i;
-    json_t *pt;
-    json_array_foreach(spectrum, i, pt)
-    {
-        if (json_number_value(json_object_get(pt, "percentile")) == p)
-            return json_number_value(json_object_get(pt, "value"));
-    }
-    return NAN;
-}
-
-static int merge_spectrum(struct mcase *mc)
-{
-    json_t *out = json_array();
-    double *v = NULL;
-    size_t i;
-    json_t *pt;
-
-    if (!out)
+    c->has_spectrum = s->n > 0;
+    if (s->n == 1)
+        memcpy(c->spectrum, s->v[0], sizeof(c->spectrum));
+    if (s->n < 2)
+        return 0;
+    uint64_t *v = malloc(s->n * sizeof(*v));
+    if (!v)
         return -ENOMEM;
-    if (mc->nspectra < 2) {
-        json_decref(out);
-        return 0; /* the one spectrum there is stays as it was */
-    }
-    v = malloc(mc->nspectra * sizeof(*v));
-    if (!v) {
-        json_decref(out);
-        return -ENOMEM;
-    }
-    json_array_foreach(mc->spectra[0], i, pt)
-    {
-        double p = json_number_value(json_object_get(pt, "percentile"));
-        size_t k = 0;
-        json_t *o;
-        for (size_t s = 0; s < mc->nspectra; s++) {
-            double x = spectrum_at(mc->spectra[s], p);
-            if (isfinite(x))
-                v[k++] = x;
-        }
-        qsort(v, k, sizeof(*v), cmp_double);
-        double med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2.0;
-        o = json_object();
-        json_object_set_new(o, "percentile", json_real(p));
-        json_object_set_new(o, "value", json_integer((json_int_t)llround(med)));
-        json_array_append_new(out, o);
+    for (int p = 0; p < PB_SPECTRUM_POINTS; p++) {
+        for (size_t k = 0; k < s->n; k++)
+            v[k] = s->v[k][p];
+        qsort(v, s->n, sizeof(*v), cmp_u64);
+        size_t h = s->n / 2;
+        c->spectrum[p] = s->n % 2 ? v[h] : (uint64_t)llround(((double)v[h - 1] + (double)v[h]) / 2);
     }
     free(v);
-    json_object_set_new(mc->c, "latency_spectrum_ns", out);
     return 0;
 }
 
-/* Summaries from the merged repetitions, with the same code the run uses; the spectrum is put
- * back afterwards, as there is no merged histogram to take it from. */
-static int resummarize(struct merge *m, const struct pb_hist *empty)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        json_t *c = m->cases[i].c;
-        json_t *spectrum = json_incref(json_object_get(c, "latency_spectrum_ns"));
-        pb_result_case_summarize(c, empty);
-        if (spectrum)
-            json_object_set_new(c, "latency_spectrum_ns", spectrum);
-        json_object_del(c, "speedup");
-        int rc = merge_spectrum(&m->cases[i]);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static void note_differences(json_t *root, struct pb_doc *const *docs, size_t n)
+static void note_differences(json_t *root, const struct pb_doc *docs, size_t n)
 {
     static const struct {
         const char *obj, *key, *what;
@@ -215,55 +197,55 @@ static void note_differences(json_t *root, struct pb_doc *const *docs, size_t n)
     json_t *warns = json_object_get(root, "warnings");
 
     for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
-        const char *first = pb_doc_str(docs[0], fields[f].obj, fields[f].key);
+        const char *first = pb_doc_str(&docs[0], fields[f].obj, fields[f].key);
         for (size_t i = 1; i < n; i++) {
-            const char *other = pb_doc_str(docs[i], fields[f].obj, fields[f].key);
+            const char *other = pb_doc_str(&docs[i], fields[f].obj, fields[f].key);
             if (strcmp(first, other) == 0)
                 continue;
-            char msg[1200];
-            snprintf(msg, sizeof(msg), "merged documents from different %s: %s (%s) and %s (%s)",
-                     fields[f].what, first, docs[0]->path, other, docs[i]->path);
-            json_array_append_new(warns, json_string(msg));
+            char *msg = NULL;
+            if (asprintf(&msg, "merged documents from different %s: %s (%s) and %s (%s)",
+                         fields[f].what, first, docs[0].path, other, docs[i].path) >= 0)
+                json_array_append_new(warns, json_string(msg));
+            free(msg);
             break;
         }
     }
 }
 
 /* Start and end span every input; completeness and the stop reason are the worst of them. */
-static void merge_header(json_t *root, struct pb_doc *const *docs, size_t n)
+static void merge_header(json_t *root, const struct pb_doc *docs, size_t n)
 {
-    const char *start = pb_doc_str(docs[0], NULL, "started_at");
-    const char *end = pb_doc_str(docs[0], NULL, "finished_at");
-    const char *stop = pb_doc_str(docs[0], NULL, "stop_reason");
+    const char *start = pb_doc_str(&docs[0], NULL, "started_at");
+    const char *end = pb_doc_str(&docs[0], NULL, "finished_at");
+    const char *stop = pb_doc_str(&docs[0], NULL, "stop_reason");
     json_int_t repeat = 0;
     int complete = 1;
     json_t *from = json_array(), *settings = json_object_get(root, "settings");
 
     for (size_t i = 0; i < n; i++) {
-        const char *s = pb_doc_str(docs[i], NULL, "started_at");
-        const char *e = pb_doc_str(docs[i], NULL, "finished_at");
-        const char *r = pb_doc_str(docs[i], NULL, "stop_reason");
+        const char *s = pb_doc_str(&docs[i], NULL, "started_at");
+        const char *e = pb_doc_str(&docs[i], NULL, "finished_at");
+        const char *r = pb_doc_str(&docs[i], NULL, "stop_reason");
         /* ISO 8601 UTC times order as strings. */
-        if (*s && strcmp(s, start) < 0)
+        if (*s && (!*start || strcmp(s, start) < 0))
             start = s;
         if (strcmp(e, end) > 0)
             end = e;
         if (strcmp(stop, "completed") == 0 && *r && strcmp(r, "completed") != 0)
             stop = r;
-        complete &= !json_is_false(json_object_get(docs[i]->root, "complete"));
+        complete &= pb_doc_complete(&docs[i]);
         repeat += json_integer_value(
-            json_object_get(json_object_get(docs[i]->root, "settings"), "repeat"));
-        json_array_append_new(from, json_string(docs[i]->path));
+            json_object_get(json_object_get(docs[i].root, "settings"), "repeat"));
+        json_array_append_new(from, json_string(docs[i].path));
     }
     json_object_set_new(root, "started_at", json_string(start));
     json_object_set_new(root, "finished_at", json_string(end));
-    json_object_set_new(root, "stop_reason", json_string(stop));
+    json_object_set_new(root, "stop_reason", json_string(*stop ? stop : "completed"));
     json_object_set_new(root, "complete", json_boolean(complete));
-    if (json_is_object(settings) && repeat > 0)
+    /* Documents before per-case settings have a top-level repeat: it is summed too. */
+    if (json_is_object(settings) && json_object_get(settings, "repeat"))
         json_object_set_new(settings, "repeat", json_integer(repeat));
     json_object_set_new(root, "merged_from", from);
-    if (!json_is_array(json_object_get(root, "warnings")))
-        json_object_set_new(root, "warnings", json_array());
     note_differences(root, docs, n);
     if (n > 1) {
         char msg[200];
@@ -275,38 +257,71 @@ static void merge_header(json_t *root, struct pb_doc *const *docs, size_t n)
     }
 }
 
-int pb_merge_docs(struct pb_doc *const *docs, size_t n, json_t **out, struct pb_err *err)
+/* The merged cases, summarised: the typed half of a merge. */
+static int merge_cases(struct merge *m, const struct pb_doc *docs, size_t n, int union_plans,
+                       struct pb_err *err)
 {
-    struct merge m = {0};
-    struct pb_hist *empty = NULL;
-    json_t *root = NULL, *cases = NULL;
-    int rc = -ENOMEM;
+    int rc = 0;
 
     if (n == 0)
         return pb_err_set(err, -EINVAL, "merge: no documents");
-    root = json_deep_copy(docs[0]->root);
-    cases = json_array();
-    empty = malloc(sizeof(*empty));
-    if (!root || !cases || !empty || json_object_set(root, "cases", cases))
-        goto out;
-    pb_hist_reset(empty);
-    for (size_t i = 0; i < n; i++) {
-        rc = add_doc(&m, docs[i], cases, n);
-        if (rc < 0)
-            goto out;
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = add_doc(m, &docs[k], k);
+    if (rc == 0 && !union_plans && (rc = check_plans(m, docs, n, err)) < 0)
+        return rc;
+    for (size_t i = 0; i < m->n && rc == 0; i++) {
+        rc = pb_case_summarize(&m->cases[i], NULL);
+        if (rc == 0)
+            rc = merge_spectrum(&m->cases[i], &m->spectra[i]);
     }
-    rc = resummarize(&m, empty);
+    if (rc < 0)
+        return pb_err_set(err, -ENOMEM, "merge: out of memory");
+    pb_speedups(m->cases, m->n);
+    return 0;
+}
+
+int pb_merge_cases(const struct pb_doc *docs, size_t n, int union_plans,
+                   struct pb_case_result **out, size_t *nout, struct pb_err *err)
+{
+    struct merge m = {0};
+    int rc = merge_cases(&m, docs, n, union_plans, err);
+
+    *out = NULL;
+    *nout = 0;
+    if (rc < 0) {
+        merge_free(&m);
+        return rc;
+    }
+    for (size_t i = 0; i < m.n; i++)
+        free(m.spectra[i].v);
+    free(m.spectra);
+    *out = m.cases;
+    *nout = m.n;
+    return 0;
+}
+
+int pb_merge_docs(const struct pb_doc *docs, size_t n, int union_plans, json_t **out,
+                  struct pb_err *err)
+{
+    struct merge m = {0};
+    json_t *root = NULL;
+    int rc = merge_cases(&m, docs, n, union_plans, err);
+
     if (rc < 0)
         goto out;
-    pb_result_speedups(root);
+    root = json_deep_copy(docs[0].root);
+    if (!root ||
+        (!json_is_array(json_object_get(root, "warnings")) &&
+         json_object_set_new(root, "warnings", json_array()) < 0) ||
+        pb_doc_set_cases(root, m.cases, m.n) < 0) {
+        rc = pb_err_set(err, -ENOMEM, "merge: out of memory");
+        goto out;
+    }
     merge_header(root, docs, n);
-    *out = json_incref(root);
+    *out = root;
+    root = NULL;
 out:
-    merge_free(&m);
-    free(empty);
-    json_decref(cases);
     json_decref(root);
-    if (rc < 0)
-        return pb_err_set(err, rc, "merge: %s", strerror(-rc));
-    return 0;
+    merge_free(&m);
+    return rc;
 }

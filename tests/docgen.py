@@ -14,7 +14,11 @@ import statistics
 import sys
 
 SCHEMA = "parbench/result/v1"
-PERCENTILES = [0, 50, 90, 99, 99.9, 99.99, 100]
+# The points of a case's latency spectrum (pb_spectrum_percentiles in harness/result.c).
+PERCENTILES = [0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97, 99, 99.5, 99.9, 99.95,
+               99.99, 99.999, 100]
+DEFAULT_PIN = "compact"
+DEFAULT_QUEUE_DEPTH = 1024
 
 
 def _summary(values):
@@ -30,13 +34,15 @@ def _summary(values):
 
 
 def _percentiles(rng, p50, cv):
-    """Latency percentiles around a p50, ordered as a histogram's would be."""
+    """Latency percentiles around a p50, ordered as a histogram's would be: whole ns, as
+    parbench writes them."""
     v = {"p50": p50}
     v["min"] = p50 * 0.5
     v["p90"] = p50 * (1.3 + rng.random() * 0.05)
     v["p99"] = p50 * (2.0 + rng.random() * 0.1)
     v["p99_9"] = v["p99"] * 1.5
     v["max"] = v["p99_9"] * 2.0
+    v = {k: int(round(x)) for k, x in v.items()}
     v["mean"] = p50 * 1.1
     return v
 
@@ -63,14 +69,52 @@ def make_repetition(rng, tasks, throughput, lat_p50, svc_p50, cv, complete=True)
     }
 
 
-def case_id(runner, workload, params, concurrency, load, pin):
-    """The id parbench run gives a case (harness/result.c)."""
-    parts = [runner, workload] + ["%s=%s" % (k, json.dumps(v)) for k, v in params.items()]
-    if concurrency:
+def _escaped(text):
+    """A name or value as a case key writes it: '%', '/', '=', ',' and control bytes as %XX."""
+    out = b""
+    for b in text.encode():
+        out += b"%%%02X" % b if b in b"%/=," or b < 0x20 or b == 0x7f else bytes([b])
+    return out.decode()
+
+
+def _number(v):
+    """The shortest text that reads back as v; integral values without a fraction."""
+    if v == math.floor(v) and abs(v) < 2.0 ** 53:
+        return "%.0f" % v
+    for prec in range(1, 18):
+        t = "%.*g" % (prec, v)
+        if float(t) == v:
+            return t
+    return repr(v)
+
+
+def _value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return _number(v)
+    return str(v)
+
+
+def case_id(runner, workload, params, concurrency, load, pin, loops=1,
+            queue_depth=DEFAULT_QUEUE_DEPTH):
+    """The key a case has (pb_case_info_finish in harness/case_info.c): what compare and merge
+    match on, and the name export gives it."""
+    parts = [_escaped(runner), _escaped(workload)]
+    parts += ["%s=%s" % (_escaped(k), _escaped(_value(params[k]))) for k in sorted(params)]
+    if concurrency is not None:
         parts.append("c=%d" % concurrency)
+    if loops > 1:
+        parts.append("loops=%d" % loops)
     if load.get("model") == "open":
-        parts.append("rate=%g/%s" % (load["rate_per_s"], load["arrivals"]))
-    parts.append("pin=" + pin)
+        parts.append(_escaped("open:%s/s,%s" % (_number(float(load["rate_per_s"])),
+                                                load["arrivals"])))
+    if pin != DEFAULT_PIN:
+        parts.append("pin=" + _escaped(pin))
+    if queue_depth != DEFAULT_QUEUE_DEPTH:
+        parts.append("qd=%d" % queue_depth)
     return "/".join(parts)
 
 
@@ -95,18 +139,20 @@ def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=1
     c = {
         "id": case_id(runner, workload, params, concurrency, load, pin),
         "runner": runner, "workload": workload, "params": params,
-        "concurrency": concurrency, "workers": concurrency, "tasks": tasks, "duration_s": None,
-        "load": load,
+        "concurrency": concurrency, "workers": concurrency or 1, "tasks": tasks,
+        "duration_s": None, "load": load,
         "pin": {"policy": pin.split(":")[0], "spec": pin,
-                "plan": [[i] for i in range(concurrency)]},
+                "plan": [[i] for i in range(concurrency or 1)]},
+        "queue_depth": DEFAULT_QUEUE_DEPTH,
+        "settings": {"repeat": n, "warmup": 1, "timeout_s": None, "grace_s": 2.0, "loops": 1},
         "complete": True, "warmups": 1, "repetitions": reps, "summary": summary,
-        "latency_spectrum_ns": ([{"percentile": p, "value": latency_p50 * (1 + p / 50.0)}
+        "latency_spectrum_ns": ([{"percentile": p, "value": int(latency_p50 * (1 + p / 50.0))}
                                  for p in PERCENTILES] if spectrum else []),
         "warnings": [],
     }
     if speedup is not None:
         c["speedup"] = {"baseline": "serial/%s/c=1" % workload, "value": speedup,
-                        "efficiency": speedup / concurrency}
+                        "efficiency": speedup / (concurrency or 1)}
     return c
 
 
@@ -127,8 +173,8 @@ def make_doc(cases, host="host-a", cpu_model="Test CPU 9000", build_type="Releas
                                          {"type": "Unified", "level": 3, "size": 8388608,
                                           "num_sharing": 4}]}},
         "libraries": {"hwloc": "2.9", "jansson": "2.14", "libcurl": "7.88", "libuv": "1.44"},
-        "settings": {"pin": "compact", "repeat": max([len(c["repetitions"]) for c in cases] or
-                                                     [1]), "warmup": 1},
+        "settings": {"fail_fast": False, "max_errors": 0.0, "isolate": False,
+                     "clock": "CLOCK_MONOTONIC"},
         "warnings": [], "cases": cases,
     }
 

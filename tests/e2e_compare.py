@@ -265,6 +265,9 @@ def test_bad_input():
         check(len(p.stderr.strip().splitlines()) == 1, "bad usage, one line: %r" % p.stderr)
 
 
+FIXTURES = os.path.join(pbtest.SOURCE_DIR, "tests", "fixtures", "old")
+
+
 def test_merge():
     rounds = []
     for r in range(3):
@@ -278,16 +281,208 @@ def test_merge():
         doc = json.load(f)
     pbtest.validate(doc, "merged document")
     check(doc["merged_from"] == rounds, "merged_from lists the inputs")
-    check(doc["settings"]["repeat"] == 12, "repeat is the sum: %s" % doc["settings"])
     check(doc["started_at"] == "2024-05-01T12:03:00Z", "started_at is the earliest")
     check(len(doc["cases"]) == 2, "cases matched across rounds")
     for c in doc["cases"]:
         check(len(c["repetitions"]) == 12 and c["summary"]["throughput_per_s"]["n"] == 12,
               "12 repetitions and their summary in %s" % c["id"])
+        check(c["settings"]["repeat"] == 12 and c["warmups"] == 3,
+              "repeat and warm-ups are the sums: %s, %s" % (c["settings"], c["warmups"]))
     threads = [c for c in doc["cases"] if c["runner"] == "threads"][0]
     check("speedup" in threads, "speed-up recomputed against serial")
     out = compare_json(["--metric", "throughput", merged, merged], expect=0)
     check(out["comparisons"][0]["n_base"] == 12, "compare reads merged documents")
+
+    # Documents of the previous version merge, and keep their top-level repeat summed.
+    old = os.path.join(FIXTURES, "run.json")
+    pbtest.run(["merge", "-o", merged, old, old], expect=0)
+    with open(merged) as f:
+        doc = json.load(f)
+    pbtest.validate(doc, "merged documents of the previous version")
+    check(doc["settings"]["repeat"] == 6 and len(doc["cases"]) == 6 and
+          all(len(c["repetitions"]) == 6 for c in doc["cases"]),
+          "two old documents: 6 cases of 6 repetitions")
+    http = [c for c in doc["cases"] if c["workload"] == "io.http"][0]
+    check(all("fixture" in r and "target" not in r for r in http["repetitions"]),
+          "an old repetition's target is written as its fixture")
+
+
+def test_merge_usage():
+    """Issue item 23: README said `parbench merge m.json a.json b.json`, which fails; the usage
+    documented everywhere is the one that works."""
+    p = pbtest.run(["--help"], expect=0)
+    line = [l for l in p.stdout.splitlines() if l.split()[:1] == ["merge"]]
+    check(line and "[-o OUT] IN..." in line[0], "parbench --help: %r" % line)
+    with open(os.path.join(pbtest.SOURCE_DIR, "README.md")) as f:
+        readme = f.read()
+    check("`parbench merge [-o OUT] IN...`" in readme and "merge OUT IN" not in readme,
+          "README documents merge [-o OUT] IN...")
+    p = pbtest.run(["merge", "--help"], expect=0)
+    check(p.stdout.startswith("usage: parbench merge [-o OUT]"), "merge --help: %r" % p.stdout[:80])
+    a = write(docgen.make_doc([docgen.make_case(seed=120, n=3)]), "usage-a.json")
+    b = write(docgen.make_doc([docgen.make_case(seed=121, n=3)]), "usage-b.json")
+    out = path("usage-merged.json")
+    pbtest.run(["merge", "-o", out, a, b], expect=0)
+    with open(out) as f:
+        check(len(json.load(f)["cases"][0]["repetitions"]) == 6, "the documented form merges")
+
+
+def one_line_error(args, what):
+    """Runs args, which must fail with exit 2 and one line containing every string of what."""
+    p = pbtest.run(args, expect=2)
+    err = p.stderr.strip().splitlines()
+    check(len(err) == 1 and all(w in err[0] for w in what),
+          "%s: one line naming %s: %r" % (" ".join(args), what, p.stderr))
+    check(p.stdout == "", "%s: nothing on stdout: %r" % (" ".join(args), p.stdout[:200]))
+    return err[0] if err else ""
+
+
+def test_duplicate_case():
+    """Issue item 1: `run -r threads,threads` wrote one case twice, and merge overflowed a
+    buffer sized for one spectrum per document. Such a document is refused by every reader."""
+    dup = os.path.join(FIXTURES, "dup.json")
+    for args in (["merge", dup], ["merge", "-o", path("dup-merged.json"), dup, dup],
+                 ["compare", dup, dup], ["export", "--format", "csv", dup]):
+        one_line_error(args, [dup, "cases[1]: the same case as cases[0]"])
+    c = docgen.make_case(seed=80, n=3)
+    d = write(docgen.make_doc([c, c, dict(c, id="another")]), "dup3.json")
+    one_line_error(["merge", d], [d, "cases[1]: the same case as cases[0]"])
+
+
+def reordered(src, name):
+    with open(src) as f:
+        doc = json.load(f)
+    doc["cases"].reverse()
+    return write(doc, name)
+
+
+def test_pin_groups():
+    """Issue item 2: cases differing only in their pin list are different cases: compare pairs
+    each with itself, merge keeps three."""
+    pins = os.path.join(FIXTURES, "pin-groups.json")
+    rev = reordered(pins, "pin-groups-reversed.json")
+    out = compare_json(["--metric", "throughput", pins, rev], expect=0)
+    rows = out["comparisons"]
+    check(len(rows) == 3 and not out["unmatched"]["base_only"],
+          "three cases matched: %s" % [r["case"] for r in rows])
+    check(all(r["base_median"] == r["new_median"] for r in rows),
+          "each case paired with itself, not by position: %s" %
+          [(r["case"], r["base_median"], r["new_median"]) for r in rows])
+    check(sorted(r["case"].rsplit("/", 1)[-1] for r in rows) ==
+          ["pin=list:0", "pin=list:0-1", "pin=list:1"], "the pin is in the key")
+    merged = path("pins-merged.json")
+    pbtest.run(["merge", "-o", merged, pins, rev], expect=0)
+    with open(merged) as f:
+        doc = json.load(f)
+    check(len(doc["cases"]) == 3 and all(len(c["repetitions"]) == 6 for c in doc["cases"]),
+          "merge keeps three cases of 6 repetitions: %s" %
+          [(c["id"], len(c["repetitions"])) for c in doc["cases"]])
+    with open(pins) as f:
+        orig = json.load(f)
+    for c in doc["cases"]:
+        o = [x for x in orig["cases"] if x["pin"]["spec"] == c["pin"]["spec"]][0]
+        check(c["repetitions"][:3] == o["repetitions"] and c["repetitions"][3:] == o["repetitions"],
+              "%s has its own repetitions twice" % c["id"])
+
+
+def test_different_plans():
+    """Issue item 20: documents of different plans do not merge or compare silently."""
+    a = [docgen.make_case(seed=90, n=3), docgen.make_case(seed=91, n=3, concurrency=4)]
+    b = [docgen.make_case(seed=92, n=3)]
+    pa = write(docgen.make_doc(a), "plan-a.json")
+    pb = write(docgen.make_doc(b), "plan-b.json")
+    one_line_error(["merge", pa, pb], [pb, "has no case " + a[1]["id"], pa, "--union"])
+    out = path("union.json")
+    pbtest.run(["merge", "--union", "-o", out, pa, pb], expect=0)
+    with open(out) as f:
+        doc = json.load(f)
+    check([len(c["repetitions"]) for c in doc["cases"]] == [6, 3],
+          "--union: each case with what the inputs have")
+    # An interrupted round has a subset of the cases: that merges.
+    pi = write(docgen.make_doc(b, complete=False), "plan-b-interrupted.json")
+    pbtest.run(["merge", "-o", out, pa, pi], expect=0)
+    with open(out) as f:
+        doc = json.load(f)
+    check(doc["complete"] is False and [len(c["repetitions"]) for c in doc["cases"]] == [6, 3],
+          "an incomplete round merges its cases; the merge is incomplete")
+    # ... but not a case the complete rounds do not have.
+    pc = write(docgen.make_doc([docgen.make_case(seed=93, n=3, concurrency=8)], complete=False),
+               "plan-c-interrupted.json")
+    one_line_error(["merge", pa, pc], [pa, "has no case " + "threads/cpu.sumsq/iterations=1000/c=8",
+                                       pc])
+
+    # compare: nothing in common is an error, unless asked for.
+    empty = write(docgen.make_doc([]), "zero-cases.json")
+    one_line_error(["compare", pa, empty], [pa, empty, "no case in common", "--allow-disjoint"])
+    other = write(docgen.make_doc([docgen.make_case(seed=94, runner="processes")]),
+                  "disjoint.json")
+    one_line_error(["compare", "--json", pa, other], ["no case in common"])
+    p = pbtest.run(["compare", "--allow-disjoint", pa, other], expect=0)
+    check("(no case appears in both documents)" in p.stdout and "only in new: " in p.stdout,
+          "--allow-disjoint: the empty comparison\n%s" % p.stdout)
+    # Partly overlapping plans compare what they share, as before.
+    pbtest.run(["compare", pa, pb], expect=0)
+
+
+def test_invalid_values():
+    """Issue item 21: a value of the wrong type or range is refused, naming file and path."""
+    def bad(name, change, where):
+        doc = docgen.make_doc([docgen.make_case(seed=100, n=3)])
+        change(doc)
+        p = write(doc, name)
+        for args in (["compare", p, p], ["export", "--format", "csv", p], ["merge", p]):
+            one_line_error(args, [p + ": " + where])
+
+    def rep(key, value):
+        def change(doc):
+            doc["cases"][0]["repetitions"][1][key] = value
+        return change
+
+    def case(key, value):
+        def change(doc):
+            doc["cases"][0][key] = value
+        return change
+
+    def reps(doc):
+        doc["cases"][0]["repetitions"] = [1, "a", None]
+
+    bad("reps.json", reps, "cases[0].repetitions[0]: expected an object, got 1")
+    bad("fast.json", rep("throughput_per_s", "fast"),
+        'cases[0].repetitions[1].throughput_per_s: expected a number >= 0, got "fast"')
+    bad("negative.json", rep("tasks_ok", -5),
+        "cases[0].repetitions[1].tasks_ok: expected an integer >= 0, got -5")
+    bad("null.json", rep("wall_s", None),
+        "cases[0].repetitions[1].wall_s: expected a number >= 0, got null")
+    bad("two.json", case("concurrency", "two"),
+        'cases[0].concurrency: expected an integer >= 1 or null, got "two"')
+    bad("pin.json", case("pin", 3), "cases[0].pin: expected an object, got 3")
+    bad("summary.json", case("summary", "x"), 'cases[0].summary: expected an object, got "x"')
+    bad("id.json", case("id", 5), "cases[0].id: expected a string, got 5")
+    bad("params.json", case("params", {"n": {"deep": 1}}),
+        "cases[0].params.n: expected an integer, number, boolean or string")
+
+
+def test_terminal_safety():
+    """Issue item 25: text from documents reaches the terminal with its control characters made
+    visible, and Markdown escaped."""
+    c = docgen.make_case(seed=110, runner="threads\x1b[31m")
+    evil = dict(host="host\x1b]0;pwned\x07\n", cpu_model="CPU\r\x9b2J")
+    b = write(docgen.make_doc([c]), "evil-base.json")
+    n = write(docgen.make_doc([c], **evil), "evil-new.json")
+    p = pbtest.run(["compare", b, n], expect=0)
+    check("\x1b" not in p.stdout and "\x07" not in p.stdout and "\r" not in p.stdout and
+          "\x9b" not in p.stdout, "no control character reaches the terminal: %r" % p.stdout)
+    check("host\\x1b]0;pwned\\x07\\x0a" in p.stdout and "CPU\\x0d\\u009b2J" in p.stdout,
+          "they are shown as escapes: %r" % p.stdout)
+    check("threads%1B[31m/cpu.sumsq" in p.stdout, "a case's key escapes them itself")
+    lines = p.stdout.splitlines()
+    check(len([l for l in lines if l.startswith("new:")]) == 1 and
+          any("different hosts" in l for l in lines), "one line per document and warning")
+    p = pbtest.run(["compare", "--format", "md", b, n], expect=0)
+    check("\x1b" not in p.stdout and "\r" not in p.stdout, "Markdown: no control characters")
+    out = compare_json([b, n], expect=0)
+    check(out["comparisons"][0]["runner"] == "threads\x1b[31m",
+          "JSON keeps the text as it is (escaped by JSON)")
 
 
 def main():
@@ -298,6 +493,12 @@ def main():
     test_output_shapes()
     test_bad_input()
     test_merge()
+    test_merge_usage()
+    test_duplicate_case()
+    test_pin_groups()
+    test_different_plans()
+    test_invalid_values()
+    test_terminal_safety()
     test_false_alarms()
     pbtest.done()
 

@@ -20,7 +20,15 @@ GBENCH_COMPARE = "/usr/share/benchmark/compare.py"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 COLUMNS = ["case", "runner", "workload", "params", "concurrency", "load", "pin", "metric",
            "unit", "n", "median", "mean", "stddev", "cv", "min", "max", "ci_low", "ci_high",
-           "ci_level", "speedup", "efficiency"]
+           "ci_level", "speedup", "efficiency", "median_text", "ci_text", "cv_text",
+           "speedup_text", "efficiency_text"]
+RANKING = ["workload", "params", "load", "pin", "runners", "order", "winner", "winner_case",
+           "winner_concurrency", "winner_throughput", "winner_throughput_text", "winner_ci_text",
+           "winner_latency_p99", "winner_latency_p99_text", "runner_up", "runner_up_case",
+           "runner_up_concurrency", "runner_up_throughput", "runner_up_throughput_text",
+           "ratio", "ratio_text", "tie", "vs_serial", "vs_serial_text", "lowest_p99_runner",
+           "lowest_p99_case", "lowest_p99_concurrency", "lowest_p99", "lowest_p99_text"]
+FIXTURES = os.path.join(pbtest.SOURCE_DIR, "tests", "fixtures", "old")
 METRICS = ["throughput", "latency_p50", "latency_p99", "service_p50", "service_p99", "wall",
            "peak_rss"]
 
@@ -172,6 +180,17 @@ def test_tables():
           "speed-up and efficiency")
     check(by[("serial", "throughput")]["speedup"] == "", "no speed-up: empty field")
     check([r[7] for r in body[:len(METRICS)]] == METRICS, "metrics in order")
+    # The same numbers as text, as parbench writes them.
+    check(t["speedup_text"] == "3.50x" and t["efficiency_text"] == "88%",
+          "speed-up and efficiency as text: %s %s" % (t["speedup_text"], t["efficiency_text"]))
+    check(t["median_text"].endswith("k/s") and t["ci_text"].startswith("[") and
+          t["cv_text"].endswith("%"), "throughput as text: %s %s %s" %
+          (t["median_text"], t["ci_text"], t["cv_text"]))
+    lat = by[("threads", "latency_p50")]
+    check(lat["median_text"].endswith(" us") and abs(float(lat["median_text"][:-3]) * 1e3 -
+                                                    float(lat["median"])) < 0.1 * 1e3,
+          "latency as text: %s for %s" % (lat["median_text"], lat["median"]))
+    check(by[("serial", "throughput")]["speedup_text"] == "", "no speed-up: empty text")
 
     out = path("t.tsv")
     p = export("tsv", src, ["-o", out])
@@ -193,6 +212,135 @@ def test_tables():
           float(first[5]) > 0, "spectrum row: %s" % first)
 
 
+def test_formula_injection():
+    """Issue item 25: text a spreadsheet would run as a formula starts with a single quote."""
+    hostile = ['=HYPERLINK("http://x","y")', "@SUM(1+1)", "+1", "-2", "\tx"]
+    cases = [docgen.make_case(seed=200 + i, runner=r, n=3) for i, r in enumerate(hostile)]
+    cases.append(docgen.make_case(seed=210, workload="=cmd|' /C calc'!A0", n=3,
+                                  params={"note": "@x"}))
+    doc = docgen.make_doc(cases)
+    src = path("formula.json")
+    docgen.write(doc, src)
+    rows = list(csv.reader(io.StringIO(export("csv", src).stdout)))[1:]
+    lines = [l.split("\t") for l in export("tsv", src).stdout.splitlines()[1:]]
+    spectrum = [l.split("\t") for l in export("tsv-spectrum", src).stdout.splitlines()[1:]]
+    ranking = [l.split("\t") for l in export("ranking", src).stdout.splitlines()[1:]]
+    for table, what in ((rows, "csv"), (lines, "tsv"), (spectrum, "tsv-spectrum"),
+                        (ranking, "ranking")):
+        cells = [c for r in table for c in r]
+        bad = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+        check(table and not bad, "%s: no cell starts a formula: %s" % (what, bad[:3]))
+    runners = {r[1] for r in rows}
+    check(runners == {"'" + h for h in hostile} | {"threads"},
+          "csv: the text itself after the quote: %s" % sorted(runners))
+    check({l[1] for l in lines} == {"'" + h.replace("\t", " ") for h in hostile} | {"threads"},
+          "tsv: quoted, a tab a space: %s" % sorted({l[1] for l in lines}))
+    check("'=cmd|' /C calc'!A0" in {r[2] for r in rows} and
+          "note=@x" in {r[3] for r in rows}, "only a cell's first character counts")
+    check(any(r[0].startswith("%3DHYPERLINK") for r in rows),
+          "a case's key escapes '=' itself: %s" % [r[0] for r in rows][:2])
+
+
+def ranked_doc():
+    """Groups whose winners are known: cv 0 makes every repetition the median."""
+    def case(seed, runner, c, tp, p99=200000.0, **kw):
+        return docgen.make_case(seed=seed, runner=runner, concurrency=c, n=5, cv=0.0,
+                                throughput=tp, latency_p50=p99 / 2, **kw)
+    cases = [
+        case(1, "serial", 1, 1000.0, p99=100000.0),
+        case(2, "threads", 1, 950.0, p99=300000.0),
+        case(3, "threads", 2, 1900.0, p99=250000.0),
+        case(4, "threads", 4, 1900.0, p99=260000.0),   # as fast as c=2: c=2 is its best
+        case(5, "processes", 2, 1800.0, p99=240000.0),
+        case(6, "processes", 4, 1700.0, p99=400000.0),
+        # another group: other parameters
+        case(7, "threads", 2, 500.0, params={"iterations": 5000}),
+        case(8, "serial", 1, 600.0, params={"iterations": 5000}),
+        # every task at once against a pool, on a wait
+        case(9, "eventloop", None, 8000.0, workload="io.sleep", params={"ms": 1}),
+        case(10, "threads", 8, 7000.0, workload="io.sleep", params={"ms": 1}),
+        # the same work pinned elsewhere is a group of its own
+        case(11, "threads", 2, 1000.0, pin="list:0"),
+        case(12, "threads", 2, 1100.0, pin="list:1"),
+    ]
+    # processes' median CI reaches threads': a tie in the first group.
+    cases[4]["summary"]["throughput_per_s"]["ci_high"] = 1950.0
+    cases[2]["summary"]["throughput_per_s"]["ci_low"] = 1850.0
+    doc = docgen.make_doc(cases)
+    pbtest.validate(doc, "ranking document")
+    return doc
+
+
+def test_ranking():
+    doc = ranked_doc()
+    src = path("ranking.json")
+    docgen.write(doc, src)
+    p = export("ranking", src)
+    lines = p.stdout.splitlines()
+    check(lines and lines[0].split("\t") == RANKING, "ranking header: %r" % lines[:1])
+    rows = [dict(zip(RANKING, l.split("\t"))) for l in lines[1:]]
+    check(all(len(l.split("\t")) == len(RANKING) for l in lines[1:]), "every row complete")
+    check(len(rows) == 5, "five groups: %d" % len(rows))
+    if len(rows) != 5:
+        return
+    g = rows[0]
+    check(g["workload"] == "cpu.sumsq" and g["params"] == "iterations=1000" and
+          g["load"] == "closed" and g["pin"] == "compact", "group identity: %s" % g)
+    check(g["order"] == "threads,processes,serial" and g["runners"] == "3", "order: %s" % g)
+    check(g["winner"] == "threads" and g["winner_case"] == doc["cases"][2]["id"] and
+          g["winner_concurrency"] == "2", "winner threads at c=2 (the lower of equals): %s" % g)
+    check(float(g["winner_throughput"]) == 1900.0 and g["winner_throughput_text"] == "1.9k/s",
+          "winner's throughput: %s %s" % (g["winner_throughput"], g["winner_throughput_text"]))
+    check(g["runner_up"] == "processes" and g["runner_up_concurrency"] == "2" and
+          g["runner_up_throughput_text"] == "1.8k/s", "runner-up: %s" % g)
+    check(abs(float(g["ratio"]) - 1900 / 1800) < 1e-9 and g["ratio_text"] == "1.06x",
+          "ratio: %s" % g["ratio"])
+    check(g["tie"] == "1", "overlapping median CIs tie")
+    check(float(g["vs_serial"]) == 1.9 and g["vs_serial_text"] == "1.90x", "vs serial")
+    check(g["lowest_p99_runner"] == "processes" and g["lowest_p99_case"] == doc["cases"][4]["id"],
+          "lowest p99 of the concurrent runners (serial's is lower but left out): %s" % g)
+    check(g["winner_latency_p99_text"].endswith(" us"), "p99 as text")
+    g = rows[1]
+    check(g["params"] == "iterations=5000" and g["winner"] == "serial" and g["tie"] == "0" and
+          g["vs_serial"] == "" and g["runner_up"] == "threads", "serial wins: %s" % g)
+    g = rows[2]
+    check(g["workload"] == "io.sleep" and g["winner"] == "eventloop" and
+          g["winner_concurrency"] == "" and g["runner_up_concurrency"] == "8" and
+          g["vs_serial"] == "", "all at once wins, concurrency empty: %s" % g)
+    check([r["pin"] for r in rows[3:]] == ["list:0", "list:1"] and
+          all(r["runners"] == "1" and r["runner_up"] == "" and r["tie"] == "" and
+              r["ratio"] == "" for r in rows[3:]), "pin groups apart, alone: %s" % rows[3:])
+
+    # The same rule as scripts/report's verdict_of, worked out from the table export.
+    table = list(csv.DictReader(io.StringIO(export("tsv", src).stdout), delimiter="\t"))
+    tp = {r["case"]: r for r in table if r["metric"] == "throughput"}
+    for g in rows:
+        win, second = tp[g["winner_case"]], tp.get(g["runner_up_case"])
+        if second:
+            check((float(win["ci_low"]) <= float(second["ci_high"])) == (g["tie"] == "1"),
+                  "tie is the CI overlap: %s" % g)
+
+    p = export("ranking", os.path.join(FIXTURES, "run.json"))
+    rows = [dict(zip(RANKING, l.split("\t"))) for l in p.stdout.splitlines()[1:]]
+    sumsq = [r for r in rows if r["workload"] == "cpu.sumsq"]
+    check(len(rows) == 4 and len(sumsq) == 1 and sumsq[0]["order"] in
+          ("threads,serial", "serial,threads"), "a document of the previous version: %s" % rows)
+
+
+def test_previous_version():
+    """A document written before typed results exports (ids are recomputed keys)."""
+    src = os.path.join(FIXTURES, "run.json")
+    rows = list(csv.DictReader(io.StringIO(export("csv", src).stdout)))
+    cases = {r["case"] for r in rows}
+    check("semaphore/null/crash_every=0/crash_mode=abort/fail_every=0/c=2/loops=2" in cases and
+          "eventloop/io.sleep/ms=1/open:2000%2Fs%2Cpoisson" in cases, "keys: %s" % cases)
+    bytes_rows = [r for r in rows if r["metric"] == "bytes"]
+    check(len(bytes_rows) == 1 and bytes_rows[0]["workload"] == "io.http" and
+          bytes_rows[0]["median_text"].endswith("B/s"), "bytes/s where bytes moved")
+    g = strict_json(export("gbench", src).stdout, "gbench of an old document")
+    check(g is not None and len(g["benchmarks"]) == 6 * (3 + 4), "gbench rows")
+
+
 def test_bad_usage():
     _, src = sample_doc(40)
     for args in (["export", src], ["export", "--format", "xml", src],
@@ -201,6 +349,8 @@ def test_bad_usage():
         check(len(p.stderr.strip().splitlines()) == 1, "one line: %r" % p.stderr)
     p = export("csv", src, ["-o", os.path.join(TMP, "no", "such", "dir.csv")], expect=2)
     check("cannot create" in p.stderr, "unwritable output named: %r" % p.stderr)
+    p = pbtest.run(["export", "--help"], expect=0)
+    check("ranking" in p.stdout and "tie" in p.stdout, "--help describes ranking")
 
 
 def test_real_runs():
@@ -230,6 +380,9 @@ def main():
     test_gbench()
     test_github_and_bmf()
     test_tables()
+    test_formula_injection()
+    test_ranking()
+    test_previous_version()
     test_bad_usage()
     test_real_runs()
     pbtest.done()

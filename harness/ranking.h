@@ -1,0 +1,44 @@
+/* Which concurrency model won: per group of comparable cases (one workload with one set of
+ * parameters, one load and one pin spec, as a chart shows them), the runners ranked by the
+ * highest median throughput any of their cases reached. The report's verdict, computed once,
+ * here, and exported (`parbench export --format ranking`). */
+#ifndef PB_RANKING_H
+#define PB_RANKING_H
+
+#include <stddef.h>
+
+#include "harness/result.h"
+
+struct pb_rank_entry {
+    const char *runner;                /* borrowed from its case */
+    const struct pb_case_result *best; /* its case of the highest median throughput */
+};
+
+struct pb_rank_group {
+    const struct pb_case_result *first; /* the group's first case: workload, params, load, pin */
+    struct pb_rank_entry *ranked;       /* highest throughput first; runners without one left out */
+    size_t nranked;
+    /* With a runner-up: the winner's throughput over its, and whether they tie: the winner's
+     * median CI reaches down to the runner-up's (ci_low <= its ci_high). */
+    double ratio; /* NAN without a runner-up (or one at 0) */
+    int tie;
+    /* The winner over serial's best, when the winner is not serial; NAN otherwise. */
+    double vs_serial;
+    /* The case of the lowest median p99 latency among the runners other than serial (whose
+     * latency is its service time, having no queue); NULL when none has one. */
+    const struct pb_case_result *lowest_p99;
+};
+
+struct pb_ranking {
+    struct pb_rank_group *groups; /* in the order their first cases come */
+    size_t n;
+};
+
+/* Ranks the cases (borrowed: they must outlive the ranking). Equal throughputs rank in the
+ * registry's runner order (serial, threads, processes, eventloop, semaphore), and a runner's
+ * best case among equals is its lowest concurrency (all-at-once last), then the first. -ENOMEM.
+ */
+int pb_rank_cases(const struct pb_case_result *cases, size_t n, struct pb_ranking *out);
+void pb_ranking_free(struct pb_ranking *r);
+
+#endif
