@@ -349,6 +349,33 @@ static void test_wait_timeout_and_signals(void **state)
     sigaction(SIGALRM, &old, NULL);
 }
 
+/* Where the kernel has no pidfd_open, waits poll: the same answers. */
+static void test_wait_without_pidfd(void **state)
+{
+    struct pb_child_opts o = PB_CHILD_OPTS_INIT;
+    struct pb_child c;
+    uint64_t t0, took;
+
+    assert_int_equal(spawn(&c, &o, "sleep", NULL), 0);
+    if (c.pidfd >= 0)
+        close(c.pidfd);
+    c.pidfd = -1;
+    t0 = pb_now_ns();
+    assert_int_equal(pb_child_wait(&c, 150), -ETIMEDOUT);
+    took = pb_now_ns() - t0;
+    assert_true(took >= 150000000u && took < 2000000000u);
+    t0 = pb_now_ns();
+    assert_int_equal(pb_child_stop(&c, 5000), 0);
+    /* it ends at once, and the poll notices within its largest step */
+    assert_true(pb_now_ns() - t0 < 1000000000u);
+    assert_true(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGTERM);
+    assert_int_equal(spawn(&c, &o, "exit", "5"), 0);
+    close(c.pidfd);
+    c.pidfd = -1;
+    assert_int_equal(pb_child_wait(&c, -1), 0);
+    assert_true(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 5);
+}
+
 static void test_stop_kills_a_stubborn_child(void **state)
 {
     struct pb_child_opts o = PB_CHILD_OPTS_INIT;
@@ -469,6 +496,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_exec_failure),
         cmocka_unit_test(test_pin_pgroup_signals),
         cmocka_unit_test(test_wait_timeout_and_signals),
+        cmocka_unit_test(test_wait_without_pidfd),
         cmocka_unit_test(test_stop_kills_a_stubborn_child),
         cmocka_unit_test(test_cpu),
         cmocka_unit_test(test_dies_with_parent),
