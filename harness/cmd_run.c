@@ -359,11 +359,6 @@ static int parse_levels(struct run_opts *o, struct pb_err *err)
     }
     int rc = pb_parse_levels(joined, 1, MAX_LEVEL, &o->levels, &o->nlevels, err);
     free(joined);
-    if (rc < 0) {
-        char msg[sizeof(err->msg)];
-        snprintf(msg, sizeof(msg), "%s", err->msg);
-        pb_err_set(err, rc, "-c: %s", msg);
-    }
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "harness/clock.h"
+#include "harness/format.h"
 
 static int progress_on;
 static int progress_shown;
@@ -46,28 +47,6 @@ void pb_console_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-void pb_format_ns(double ns, char *buf, size_t len)
-{
-    if (ns < 1e3)
-        snprintf(buf, len, "%.0f ns", ns);
-    else if (ns < 1e6)
-        snprintf(buf, len, "%.1f us", ns / 1e3);
-    else if (ns < 1e9)
-        snprintf(buf, len, "%.2f ms", ns / 1e6);
-    else
-        snprintf(buf, len, "%.2f s", ns / 1e9);
-}
-
-static void format_rate(double r, char *buf, size_t len)
-{
-    if (r >= 1e6)
-        snprintf(buf, len, "%.2fM/s", r / 1e6);
-    else if (r >= 1e3)
-        snprintf(buf, len, "%.1fk/s", r / 1e3);
-    else
-        snprintf(buf, len, "%.1f/s", r);
-}
-
 void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
 {
     fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8s %8s\n", "runner", "workload", "c",
@@ -79,11 +58,14 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
             snprintf(conc, sizeof(conc), "all");
         else
             snprintf(conc, sizeof(conc), "%u", c->info.concurrency);
-        format_rate(pb_case_median(c, PB_METRIC_THROUGHPUT), tp, sizeof(tp));
-        pb_format_ns(pb_case_median(c, PB_METRIC_LATENCY_P50), p50, sizeof(p50));
-        pb_format_ns(pb_case_median(c, PB_METRIC_LATENCY_P99), p99, sizeof(p99));
+        pb_format_metric(tp, sizeof(tp), PB_METRIC_THROUGHPUT,
+                         pb_case_median(c, PB_METRIC_THROUGHPUT));
+        pb_format_metric(p50, sizeof(p50), PB_METRIC_LATENCY_P50,
+                         pb_case_median(c, PB_METRIC_LATENCY_P50));
+        pb_format_metric(p99, sizeof(p99), PB_METRIC_LATENCY_P99,
+                         pb_case_median(c, PB_METRIC_LATENCY_P99));
         if (c->speedup.present)
-            snprintf(sp, sizeof(sp), "%.2fx", c->speedup.value);
+            pb_format_ratio(sp, sizeof(sp), c->speedup.value);
         fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %8s\n", c->info.runner,
                 c->info.workload, conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
     }

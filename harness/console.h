@@ -15,7 +15,5 @@ void pb_console_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* One row per case: runner, workload, concurrency, throughput median, p50/p99 latency,
  * failures, speed-up against serial. */
 void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out);
-/* "12.3 ms", "850 ns", "2.10 s". */
-void pb_format_ns(double ns, char *buf, size_t len);
 
 #endif

@@ -43,8 +43,9 @@ struct pb_crew {
 int pb_crew_init(struct pb_crew *crew, const struct pb_crew_ops *ops,
                  const struct pb_run_spec *spec, struct pb_run_stats *stats, void *runner);
 void pb_crew_destroy(struct pb_crew *crew);
-/* The whole choreography. 0 once the workers have run and been joined; a negative code with err
- * set when they could not start (one failed to set up: its message) or the run failed. */
+/* The whole choreography. 0 once the workers have run and been joined; -ECANCELED when a stop
+ * came before the start (no task ran); another negative code with err set when they could not
+ * start (one failed to set up: its message) or the run failed. */
 int pb_crew_run(struct pb_crew *crew, struct pb_err *err);
 
 /* Worker side, in worker i's own thread or process. First bind to the pin set (before touching

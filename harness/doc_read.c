@@ -205,7 +205,7 @@ static int as_ns(struct rd *r, const json_t *v, uint64_t *out)
 
 static int as_seconds_ns(struct rd *r, const json_t *v, uint64_t *out)
 {
-    double x;
+    double x = 0;
     int rc = as_number(r, v, 0, MAX_SECONDS, &x);
     if (rc == 0)
         *out = (uint64_t)llround(x * 1e9);
@@ -918,7 +918,7 @@ static int read_warnings(struct rd *r, const json_t *c, struct pb_case_result *o
     size_t mark = push_key(r, "warnings");
     json_array_foreach(a, i, w)
     {
-        const char *s;
+        const char *s = NULL;
         size_t k = push_index(r, i);
         rc = as_string(r, w, &s);
         if (rc == 0 && pb_case_result_warn(out, "%s", s) < 0)

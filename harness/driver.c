@@ -141,7 +141,8 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
     if (rc < 0) {
         json_decref(fixture);
         pb_workload_release(c->workload, shared);
-        return rc;
+        /* Stopped before the workers started: no repetition, and no error either. */
+        return rc == -ECANCELED && pb_stop_requested() ? 0 : rc;
     }
     struct pb_rep_result rep;
     if (pb_rep_from_records(&rep, cr->records, cr->workers, stats.start_ns, !pb_stop_requested()) <

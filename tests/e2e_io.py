@@ -53,7 +53,7 @@ if doc:
         rep = c["repetitions"][0]
         check(abs(rep["bytes_per_s"] * rep["wall_s"] - 300 * 3000) < 10,
               "io.http %s: every body counted" % c["runner"])
-        check("target" in rep and rep["target"]["url"].startswith("http://127.0.0.1:"),
+        check("fixture" in rep and rep["fixture"]["url"].startswith("http://127.0.0.1:"),
               "io.http %s: the embedded target recorded" % c["runner"])
 
 with tempfile.TemporaryDirectory() as d:

@@ -313,10 +313,15 @@ def test_labels(d, good, doc):
     """The base-vs-new chart labels each case by its name, quotes and all; the trend chart
     each document by its commit, whatever that string holds."""
     out = os.path.join(d, "out-compare")
-    r, _ = script("plot", [good, "--base", good, "-o", out])
+
+    def quote(doc):
+        for c in doc["cases"]:
+            c["params"]["crash_mode"] = 'ab"rt'
+    quoted = edited(d, "quoted-labels.json", doc, quote)
+    r, _ = script("plot", [quoted, "--base", quoted, "-o", out])
     if check(r.returncode == 0, "plot --base: exit %d\n%s" % (r.returncode, r.stderr)):
         texts = svg_text(os.path.join(out, "compare-throughput.svg"))
-        check(any('crash_mode="abort"' in t for t in texts),
+        check(any('crash_mode=ab"rt' in t for t in texts),
               "the compare chart does not label cases by their names: %s" % texts[:8])
     odd = edited(d, "odd-commit.json", doc, lambda x: x["tool"].update(git_commit='c"1\\@_'))
     out = os.path.join(d, "out-trend-labels")

@@ -24,7 +24,11 @@
 #include "fixtures/http_target.h"
 #include "harness/clock.h"
 #include "harness/cmd_serve.h"
-#include "workloads/workloads.h"
+#include "harness/registry.h"
+
+#define IO_SLEEP pb_workload_find("io.sleep")
+#define IO_FILE  pb_workload_find("io.file")
+#define IO_HTTP  pb_workload_find("io.http")
 
 static struct pb_params params;
 static struct pb_err err;
@@ -52,16 +56,25 @@ static void set_params(const struct pb_workload_ops *w, ...)
     va_end(ap);
 }
 
+/* io.http's fixture: a server at url that answers as the embedded target does (the test's own
+ * stand-in, or the target itself); replaced at each make_env. */
+static struct pb_http_target *stand_in;
+
 static struct pb_workload_env make_env(unsigned concurrency, uint64_t tasks, uint64_t timeout_ns,
                                        const char *url)
 {
+    pb_http_target_destroy(stand_in);
+    stand_in = NULL;
+    if (url && pb_http_target_attach(url, &stand_in, &err) != 0)
+        fail_msg("%s", err.msg);
     struct pb_workload_env env = {
         .params = &params,
         .concurrency = concurrency,
         .workers = 1,
-        .tasks = tasks,
+        .load = {.tasks = tasks},
         .timeout_ns = timeout_ns,
-        .url = url,
+        .spare_pu = -1,
+        .fixture = stand_in,
     };
     return env;
 }
@@ -184,9 +197,9 @@ static void run_async(const struct pb_workload_ops *w, const struct pb_workload_
 static void test_sleep_blocking(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_sleep, "ms", "2.5", NULL);
+    set_params(IO_SLEEP, "ms", "2.5", NULL);
     struct pb_workload_env env = make_env(1, 4, 0, NULL);
-    run_blocking(&pb_workload_io_sleep, &env, 4, &r);
+    run_blocking(IO_SLEEP, &env, 4, &r);
     assert_int_equal(r.status[PB_OK], 4);
     assert_true(r.wall_s >= 4 * 2.5e-3);
 }
@@ -194,9 +207,9 @@ static void test_sleep_blocking(void **state)
 static void test_sleep_async(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_sleep, "ms", "30", NULL);
+    set_params(IO_SLEEP, "ms", "30", NULL);
     struct pb_workload_env env = make_env(200, 200, 0, NULL);
-    run_async(&pb_workload_io_sleep, &env, 200, 200, 0, &r);
+    run_async(IO_SLEEP, &env, 200, 200, 0, &r);
     assert_int_equal(r.status[PB_OK], 200);
     /* Overlapped: about one wait, not 200. */
     assert_true(r.wall_s >= 30e-3);
@@ -207,27 +220,27 @@ static void test_sleep_async_fraction(void **state)
 {
     /* A fraction of a ms: the loop's whole-ms timer must still wait at least as long. */
     struct result r;
-    set_params(&pb_workload_io_sleep, "ms", "1.3", NULL);
+    set_params(IO_SLEEP, "ms", "1.3", NULL);
     struct pb_workload_env env = make_env(4, 40, 0, NULL);
-    run_async(&pb_workload_io_sleep, &env, 40, 4, 0, &r);
+    run_async(IO_SLEEP, &env, 40, 4, 0, &r);
     assert_int_equal(r.status[PB_OK], 40);
 }
 
 static void test_sleep_cancel(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_sleep, "ms", "60000", NULL);
+    set_params(IO_SLEEP, "ms", "60000", NULL);
     struct pb_workload_env env = make_env(5, 5, 0, NULL);
-    run_async(&pb_workload_io_sleep, &env, 5, 5, 20, &r);
+    run_async(IO_SLEEP, &env, 5, 5, 20, &r);
     assert_int_equal(r.status[PB_FAIL_TIMEOUT], 5);
     assert_true(r.wall_s < 5.0);
 }
 
 static void test_sleep_report(void **state)
 {
-    set_params(&pb_workload_io_sleep, "ms", "7", NULL);
+    set_params(IO_SLEEP, "ms", "7", NULL);
     struct pb_workload_env env = make_env(1, 1, 0, NULL);
-    json_t *o = pb_workload_report(&pb_workload_io_sleep, NULL, &env);
+    json_t *o = pb_workload_report(IO_SLEEP, NULL, &env);
     assert_non_null(o);
     assert_true(json_real_value(json_object_get(o, "requested_ms")) == 7.0);
     assert_int_equal(json_integer_value(json_object_get(o, "timer_resolution_ns_eventloop")),
@@ -268,9 +281,9 @@ static int files_left(void)
 static void test_file_blocking(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_file, "size", "100000", "fsync", "1", "dir", tmpdir, NULL);
+    set_params(IO_FILE, "size", "100000", "fsync", "1", "dir", tmpdir, NULL);
     struct pb_workload_env env = make_env(1, 10, 0, NULL);
-    run_blocking(&pb_workload_io_file, &env, 10, &r);
+    run_blocking(IO_FILE, &env, 10, &r);
     assert_int_equal(r.status[PB_OK], 10);
     assert_int_equal(r.bytes, 10 * 2 * 100000);
     assert_int_equal(files_left(), 0);
@@ -279,9 +292,9 @@ static void test_file_blocking(void **state)
 static void test_file_async(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_file, "size", "64Ki", "dir", tmpdir, NULL);
+    set_params(IO_FILE, "size", "64Ki", "dir", tmpdir, NULL);
     struct pb_workload_env env = make_env(16, 100, 0, NULL);
-    run_async(&pb_workload_io_file, &env, 100, 16, 0, &r);
+    run_async(IO_FILE, &env, 100, 16, 0, &r);
     assert_int_equal(r.status[PB_OK], 100);
     assert_int_equal(r.bytes, 100 * 2 * 65536);
     assert_int_equal(files_left(), 0);
@@ -290,9 +303,9 @@ static void test_file_async(void **state)
 static void test_file_async_fsync(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_file, "size", "4097", "fsync", "yes", "dir", tmpdir, NULL);
+    set_params(IO_FILE, "size", "4097", "fsync", "yes", "dir", tmpdir, NULL);
     struct pb_workload_env env = make_env(8, 40, 0, NULL);
-    run_async(&pb_workload_io_file, &env, 40, 8, 0, &r);
+    run_async(IO_FILE, &env, 40, 8, 0, &r);
     assert_int_equal(r.status[PB_OK], 40);
     assert_int_equal(r.bytes, 40 * 2 * 4097);
 }
@@ -301,9 +314,9 @@ static void test_file_cancel(void **state)
 {
     /* Cancelled at once: queued requests are taken back, running ones end as timeouts. */
     struct result r;
-    set_params(&pb_workload_io_file, "size", "1Mi", "fsync", "1", "dir", tmpdir, NULL);
+    set_params(IO_FILE, "size", "1Mi", "fsync", "1", "dir", tmpdir, NULL);
     struct pb_workload_env env = make_env(64, 64, 0, NULL);
-    run_async(&pb_workload_io_file, &env, 64, 64, 1, &r);
+    run_async(IO_FILE, &env, 64, 64, 1, &r);
     assert_int_equal(r.status[PB_FAIL_TIMEOUT] + r.status[PB_OK], 64);
     assert_true(r.status[PB_FAIL_TIMEOUT] > 0);
     assert_int_equal(files_left(), 0);
@@ -311,23 +324,22 @@ static void test_file_cancel(void **state)
 
 static void test_file_bad_dir(void **state)
 {
-    void *shared = NULL;
-    set_params(&pb_workload_io_file, "dir", "/nonexistent/parbench", NULL);
+    set_params(IO_FILE, "dir", "/nonexistent/parbench", NULL);
     struct pb_workload_env env = make_env(1, 1, 0, NULL);
-    assert_true(pb_workload_prepare(&pb_workload_io_file, &env, &shared, &err) < 0);
+    assert_int_equal(pb_workload_preflight(IO_FILE, &env, &err), -EINVAL);
     assert_string_equal(err.msg, "io.file: directory '/nonexistent/parbench' is not writable: "
                                  "No such file or directory");
-    set_params(&pb_workload_io_file, "dir", "/etc/hostname", NULL);
-    assert_true(pb_workload_prepare(&pb_workload_io_file, &env, &shared, &err) < 0);
+    set_params(IO_FILE, "dir", "/etc/hostname", NULL);
+    assert_int_equal(pb_workload_preflight(IO_FILE, &env, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "is not writable: Not a directory"));
 }
 
 static void test_file_report(void **state)
 {
     setenv("UV_THREADPOOL_SIZE", "7", 1);
-    set_params(&pb_workload_io_file, "size", "1000", NULL);
+    set_params(IO_FILE, "size", "1000", NULL);
     struct pb_workload_env env = make_env(1, 1, 0, NULL);
-    json_t *o = pb_workload_report(&pb_workload_io_file, NULL, &env);
+    json_t *o = pb_workload_report(IO_FILE, NULL, &env);
     assert_non_null(o);
     assert_int_equal(json_integer_value(json_object_get(o, "uv_threadpool_size")), 7);
     assert_int_equal(json_integer_value(json_object_get(o, "bytes_per_task")), 2000);
@@ -529,9 +541,9 @@ static int http_teardown(void **state)
 static void test_http_blocking(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_http, "size", "100000", NULL);
+    set_params(IO_HTTP, "size", "100000", NULL);
     struct pb_workload_env env = make_env(1, 20, 0, srv_url(""));
-    run_blocking(&pb_workload_io_http, &env, 20, &r);
+    run_blocking(IO_HTTP, &env, 20, &r);
     assert_int_equal(r.status[PB_OK], 20);
     assert_int_equal(r.bytes, 20 * 100000);
     assert_int_equal(srv_accepted(), 1); /* one connection, kept alive */
@@ -540,9 +552,9 @@ static void test_http_blocking(void **state)
 static void test_http_async(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_http, "size", "1000", "delay_ms", "2", NULL);
+    set_params(IO_HTTP, "size", "1000", "delay_ms", "2", NULL);
     struct pb_workload_env env = make_env(50, 500, 0, srv_url(""));
-    run_async(&pb_workload_io_http, &env, 500, 50, 0, &r);
+    run_async(IO_HTTP, &env, 500, 50, 0, &r);
     assert_int_equal(r.status[PB_OK], 500);
     assert_int_equal(r.bytes, 500 * 1000);
     /* Easy handles and connections reused: no more connections than tasks in flight. */
@@ -553,12 +565,12 @@ static void test_http_user_url(void **state)
 {
     /* A url of the user's own: used as given, the body checked against Content-Length. */
     struct result r;
-    set_params(&pb_workload_io_http, "url", srv_url("plain?size=333"), "size", "5", NULL);
+    set_params(IO_HTTP, "url", srv_url("plain?size=333"), "size", "5", NULL);
     struct pb_workload_env env = make_env(1, 3, 0, "http://127.0.0.1:1/ignored");
-    run_blocking(&pb_workload_io_http, &env, 3, &r);
+    run_blocking(IO_HTTP, &env, 3, &r);
     assert_int_equal(r.status[PB_OK], 3);
     assert_int_equal(r.bytes, 3 * 333);
-    run_async(&pb_workload_io_http, &env, 3, 3, 0, &r);
+    run_async(IO_HTTP, &env, 3, 3, 0, &r);
     assert_int_equal(r.status[PB_OK], 3);
     assert_int_equal(r.bytes, 3 * 333);
 }
@@ -568,11 +580,11 @@ static void expect_failure(const char *url, uint64_t timeout_ns, enum pb_status 
 {
     struct result r;
     struct pb_workload_env env = make_env(4, 4, timeout_ns, url);
-    run_blocking(&pb_workload_io_http, &env, 4, &r);
+    run_blocking(IO_HTTP, &env, 4, &r);
     if (r.status[want] != 4)
         fail_msg("blocking %s: %llu of 4 were %s", url, (unsigned long long)r.status[want],
                  pb_status_name(want));
-    run_async(&pb_workload_io_http, &env, 4, 4, 0, &r);
+    run_async(IO_HTTP, &env, 4, 4, 0, &r);
     if (r.status[want] != 4)
         fail_msg("async %s: %llu of 4 were %s", url, (unsigned long long)r.status[want],
                  pb_status_name(want));
@@ -587,21 +599,21 @@ static void test_http_failures(void **state)
     char dead[64];
     snprintf(dead, sizeof(dead), "http://127.0.0.1:%d/", port);
 
-    set_params(&pb_workload_io_http, "size", "10000", NULL);
+    set_params(IO_HTTP, "size", "10000", NULL);
     expect_failure(dead, 0, PB_FAIL_CONNECT);
     expect_failure(srv_url("500"), 0, PB_FAIL_HTTP_STATUS);
     expect_failure(srv_url("short"), 0, PB_FAIL_SHORT_BODY);
     expect_failure(srv_url("garbage"), 0, PB_FAIL_WRONG_RESULT);
-    set_params(&pb_workload_io_http, "size", "10", "delay_ms", "3000", NULL);
+    set_params(IO_HTTP, "size", "10", "delay_ms", "3000", NULL);
     expect_failure(srv_url(""), 100000000, PB_FAIL_TIMEOUT);
 }
 
 static void test_http_cancel(void **state)
 {
     struct result r;
-    set_params(&pb_workload_io_http, "delay_ms", "30000", NULL);
+    set_params(IO_HTTP, "delay_ms", "30000", NULL);
     struct pb_workload_env env = make_env(3, 3, 0, srv_url(""));
-    run_async(&pb_workload_io_http, &env, 3, 3, 50, &r);
+    run_async(IO_HTTP, &env, 3, 3, 50, &r);
     assert_int_equal(r.status[PB_FAIL_TIMEOUT], 3);
     assert_true(r.wall_s < 5.0);
 }
@@ -609,9 +621,9 @@ static void test_http_cancel(void **state)
 static void test_http_no_url(void **state)
 {
     void *shared = NULL;
-    set_params(&pb_workload_io_http, NULL);
+    set_params(IO_HTTP, NULL);
     struct pb_workload_env env = make_env(1, 1, 0, NULL);
-    assert_true(pb_workload_prepare(&pb_workload_io_http, &env, &shared, &err) < 0);
+    assert_true(pb_workload_prepare(IO_HTTP, &env, &shared, &err) < 0);
     assert_non_null(strstr(err.msg, "io.http: no url"));
 }
 
@@ -635,7 +647,7 @@ static json_int_t target_stat(struct pb_http_target *t, const char *key)
     CURL *c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)body);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_cleanup(c);
     json_t *o = json_loads(body, 0, NULL);
@@ -650,15 +662,18 @@ static void test_http_embedded_target(void **state)
     struct pb_http_target *t = NULL;
     struct result r;
     char url[160];
-    if (pb_http_target_start(-1, &t, &err) != 0)
+    /* The workload's own fixture: the target, started as the driver starts it. */
+    set_params(IO_HTTP, NULL);
+    struct pb_workload_env env0 = make_env(1, 1, 0, NULL);
+    if (pb_workload_fixture_setup(IO_HTTP, &env0, (void **)&t, &err) != 0)
         fail_msg("%s", err.msg);
 
-    set_params(&pb_workload_io_http, "size", "70000", "delay_ms", "1", NULL);
+    set_params(IO_HTTP, "size", "70000", "delay_ms", "1", NULL);
     struct pb_workload_env env = make_env(10, 200, 0, pb_http_target_url(t));
-    run_blocking(&pb_workload_io_http, &env, 20, &r);
+    run_blocking(IO_HTTP, &env, 20, &r);
     assert_int_equal(r.status[PB_OK], 20);
     assert_int_equal(r.bytes, 20 * 70000);
-    run_async(&pb_workload_io_http, &env, 200, 10, 0, &r);
+    run_async(IO_HTTP, &env, 200, 10, 0, &r);
     assert_int_equal(r.status[PB_OK], 200);
     assert_int_equal(r.bytes, 200 * 70000);
     /* The probe, the blocking handle's, one per task in flight and this question's own. */
@@ -668,16 +683,16 @@ static void test_http_embedded_target(void **state)
 
     snprintf(url, sizeof(url), "%s?status=500", pb_http_target_url(t));
     env = make_env(4, 4, 0, url);
-    run_async(&pb_workload_io_http, &env, 4, 4, 0, &r);
+    run_async(IO_HTTP, &env, 4, 4, 0, &r);
     assert_int_equal(r.status[PB_FAIL_HTTP_STATUS], 4);
 
-    set_params(&pb_workload_io_http, "delay_ms", "30000", NULL);
+    set_params(IO_HTTP, "delay_ms", "30000", NULL);
     env = make_env(4, 4, 0, pb_http_target_url(t));
-    run_async(&pb_workload_io_http, &env, 4, 4, 50, &r);
+    run_async(IO_HTTP, &env, 4, 4, 50, &r);
     assert_int_equal(r.status[PB_FAIL_TIMEOUT], 4);
 
     assert_int_equal(pb_http_target_stop(t, NULL, NULL), 0);
-    pb_http_target_destroy(t);
+    pb_workload_fixture_teardown(IO_HTTP, t);
 }
 
 int main(int argc, char **argv)

@@ -136,7 +136,7 @@ static int probe(const char *url, struct pb_err *err)
  * most max_connections on an event loop. */
 static uint64_t planned_connections(const struct pb_workload_env *env)
 {
-    uint64_t n = env->concurrency ? env->concurrency
+    uint64_t n = env->concurrency  ? env->concurrency
                  : env->load.tasks ? env->load.tasks
                                    : pb_load_max_tasks(&env->load) + 1;
     uint64_t pool = (uint64_t)pb_param_int(env->params, "max_connections");
@@ -159,65 +159,49 @@ static int http_preflight(const struct pb_workload_env *env, struct pb_err *err)
     return url[0] ? probe(url, err) : 0;
 }
 
-/* The fixture: without a url, the embedded target, on a PU no worker uses when there is one. */
-struct http_fixture {
-    struct pb_http_target *target;
-    int pu;
-    double user_s, sys_s; /* its CPU time when the repetition began */
-};
-
-static int http_fixture_setup(const struct pb_workload_env *env, void **fixture,
-                              struct pb_err *err)
+/* The fixture: without a url, the embedded target, on a PU no worker uses when there is one.
+ * The fixture is the target itself (struct pb_http_target). */
+static int http_fixture_setup(const struct pb_workload_env *env, void **fixture, struct pb_err *err)
 {
+    struct pb_http_target *t = NULL;
     if (pb_param_str(env->params, "url")[0])
         return 0;
-    struct http_fixture *f = calloc(1, sizeof(*f));
-    if (!f)
-        return pb_err_set(err, -ENOMEM, "io.http: out of memory");
-    f->pu = env->spare_pu;
-    int rc = pb_http_target_start(f->pu, &f->target, err);
-    if (rc < 0) {
-        free(f);
-        return rc;
-    }
-    *fixture = f;
-    return 0;
+    int rc = pb_http_target_start(env->spare_pu, &t, err);
+    *fixture = t;
+    return rc;
 }
 
 static void http_fixture_rep_begin(void *fixture)
 {
-    struct http_fixture *f = fixture;
-    pb_http_target_cpu(f->target, &f->user_s, &f->sys_s);
+    double u, s;
+    pb_http_target_cpu_delta(fixture, &u, &s);
 }
 
 /* What the target spent on this repetition. */
 static json_t *http_fixture_rep_report(void *fixture)
 {
-    struct http_fixture *f = fixture;
+    struct pb_http_target *t = fixture;
     double u, s;
-    pb_http_target_cpu(f->target, &u, &s);
+    pb_http_target_cpu_delta(t, &u, &s);
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string("embedded HTTP target"));
-    json_object_set_new(o, "url", json_string(pb_http_target_url(f->target)));
-    json_object_set_new(o, "pu", f->pu >= 0 ? json_integer(f->pu) : json_null());
-    json_object_set_new(o, "user_s", json_real(u - f->user_s));
-    json_object_set_new(o, "sys_s", json_real(s - f->sys_s));
+    json_object_set_new(o, "url", json_string(pb_http_target_url(t)));
+    json_object_set_new(
+        o, "pu", pb_http_target_pu(t) >= 0 ? json_integer(pb_http_target_pu(t)) : json_null());
+    json_object_set_new(o, "user_s", json_real(u));
+    json_object_set_new(o, "sys_s", json_real(s));
     return o;
 }
 
 static void http_fixture_teardown(void *fixture)
 {
-    struct http_fixture *f = fixture;
-    if (!f)
-        return;
-    pb_http_target_destroy(f->target);
-    free(f);
+    pb_http_target_destroy(fixture);
 }
 
 static int http_prepare(const struct pb_workload_env *env, void **shared, struct pb_err *err)
 {
     const char *url = pb_param_str(env->params, "url");
-    const struct http_fixture *f = env->fixture;
+    const struct pb_http_target *target = env->fixture;
     struct http_conf *c = pb_shm_alloc(sizeof(*c));
     if (!c)
         return pb_err_set(err, -ENOMEM, "io.http: out of memory");
@@ -225,8 +209,8 @@ static int http_prepare(const struct pb_workload_env *env, void **shared, struct
     c->delay_ms = pb_param_int(env->params, "delay_ms");
     if (url[0]) {
         snprintf(c->url, sizeof(c->url), "%s", url);
-    } else if (f) {
-        const char *base = pb_http_target_url(f->target);
+    } else if (target) {
+        const char *base = pb_http_target_url(target);
         c->embedded = 1;
         snprintf(c->url, sizeof(c->url), "%s%cdelay_ms=%lld&size=%lld", base,
                  strchr(base, '?') ? '&' : '?', (long long)c->delay_ms, (long long)c->size);
