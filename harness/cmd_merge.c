@@ -13,6 +13,7 @@
 #include "harness/cli.h"
 #include "harness/error.h"
 #include "harness/merge.h"
+#include "harness/outfile.h"
 #include "harness/result.h"
 
 static const char usage_line[] = "usage: parbench merge [-o OUT] IN...";
@@ -76,6 +77,12 @@ int pb_cmd_merge(int argc, char **argv)
     }
     if (n == 0) {
         rc = pb_cli_bad_usage("merge", usage_line, "needs at least one result document");
+        goto out;
+    }
+    int crc = pb_out_check(out, 0, &err); /* before the work */
+    if (crc < 0) {
+        fprintf(stderr, "parbench merge: %s\n", err.msg);
+        rc = pb_out_exit_code(crc);
         goto out;
     }
     if (pb_merge_docs(docs, n, &merged, &err) < 0 || pb_result_write(merged, out, &err) < 0) {

@@ -2,9 +2,7 @@
 #include "harness/cmd_run.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include "harness/console.h"
 #include "harness/driver.h"
 #include "harness/http_probe.h"
+#include "harness/outfile.h"
 #include "harness/registry.h"
 #include "harness/result.h"
 #include "harness/suite.h"
@@ -465,26 +464,6 @@ int pb_plan_check(const struct pb_plan *plan, const struct pb_topo *topo, struct
     return 0;
 }
 
-/* An output path that cannot be written fails now, not after the run. */
-static int check_output(const char *path, struct pb_err *err)
-{
-    if (strcmp(path, "-") == 0)
-        return 0;
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", path);
-    const char *d = dirname(dir);
-    if (access(d, F_OK) < 0 && strncmp(path, "results/runs/", 13) == 0)
-        return 0; /* the default directory is made when the document is written */
-    char probe[4200];
-    snprintf(probe, sizeof(probe), "%s.probe.%d", path, (int)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0)
-        return pb_err_set(err, -errno, "output '%s' is not writable: %s", path, strerror(errno));
-    close(fd);
-    unlink(probe);
-    return 0;
-}
-
 static int exceeded_errors(const struct pb_plan *plan, const struct pb_outcome *o)
 {
     if (plan->max_errors_is_pct)
@@ -516,9 +495,17 @@ int pb_cmd_run(int argc, char **argv)
     }
     if (!plan.output[0])
         pb_result_default_path(plan.output, sizeof(plan.output), "results/runs");
-    if ((rc = pb_plan_check(&plan, topo, &err)) < 0 || (rc = check_output(plan.output, &err)) < 0) {
+    if ((rc = pb_plan_check(&plan, topo, &err)) < 0) {
         if (rc == -EHOSTUNREACH || rc == -EMFILE)
             code = PB_EXIT_ENV;
+        goto fail;
+    }
+    /* An output that cannot be written fails now, not after the run; the default directory is
+     * made when the document is written. */
+    if ((rc = pb_out_check(plan.output,
+                           strncmp(plan.output, "results/runs/", 13) == 0 ? PB_OUT_MKDIRS : 0,
+                           &err)) < 0) {
+        code = pb_out_exit_code(rc);
         goto fail;
     }
 
@@ -537,7 +524,14 @@ int pb_cmd_run(int argc, char **argv)
     FILE *table = strcmp(plan.output, "-") == 0 ? stderr : stdout;
     pb_console_summary(doc, table);
     if (wrc < 0) {
-        fprintf(stderr, "parbench run: %s\n", werr.msg);
+        /* A finished run is never thrown away: the document goes where it can. */
+        char where[PATH_MAX];
+        struct pb_err rerr = {""};
+        if (pb_out_rescue_json(doc, PB_RESULT_JSON_FLAGS, plan.output, where, sizeof(where),
+                               &rerr) == 0)
+            fprintf(stderr, "parbench run: %s; the document is in %s\n", werr.msg, where);
+        else
+            fprintf(stderr, "parbench run: %s; %s\n", werr.msg, rerr.msg);
         code = PB_EXIT_ENV;
         goto out;
     }

@@ -2,19 +2,17 @@
 #include "harness/result.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <hwloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "build_info.h"
+#include "harness/outfile.h"
 #include "harness/stats.h"
 
 #ifdef __clang__
@@ -330,21 +328,6 @@ void pb_result_speedups(json_t *doc)
     }
 }
 
-static int mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    return 0;
-}
-
 void pb_result_default_path(char *buf, size_t len, const char *dir)
 {
     char name[256] = "host", t[32];
@@ -358,30 +341,5 @@ void pb_result_default_path(char *buf, size_t len, const char *dir)
 
 int pb_result_write(const json_t *doc, const char *path, struct pb_err *err)
 {
-    if (strcmp(path, "-") == 0) {
-        int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        fputc('\n', stdout);
-        fflush(stdout);
-        return rc < 0 ? pb_err_set(err, -EIO, "cannot write the document to stdout") : 0;
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    int rc = mkdirs(path);
-    if (rc < 0)
-        return pb_err_set(err, rc, "cannot create the directory of '%s': %s", path, strerror(-rc));
-    if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0) {
-        unlink(tmp);
-        return pb_err_set(err, -EIO, "cannot write '%s'", tmp);
-    }
-    int fd = open(tmp, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    if (rename(tmp, path) < 0) {
-        rc = -errno;
-        unlink(tmp);
-        return pb_err_set(err, rc, "cannot rename '%s' to '%s': %s", tmp, path, strerror(-rc));
-    }
-    return 0;
+    return pb_out_write_json(path, doc, PB_RESULT_JSON_FLAGS, err);
 }

@@ -26,8 +26,10 @@ json_t *pb_result_case_new(const struct pb_case_spec *c, const struct pb_pin_pla
 void pb_result_case_summarize(json_t *jcase, const struct pb_hist *latency);
 /* Adds "speedup" to each case whose workload and parameters also ran under serial. */
 void pb_result_speedups(json_t *doc);
-/* Writes through a temporary file and rename, so a reader never sees half a document. "-" is
- * stdout. */
+/* How documents are written: indented, doubles to 10 significant digits. */
+#define PB_RESULT_JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
+/* Writes the document to path ("-": stdout) as harness/outfile.h does: a regular file through
+ * a temporary and rename, so a reader never sees half a document. */
 int pb_result_write(const json_t *doc, const char *path, struct pb_err *err);
 /* results/runs/<UTC time>-<host>.json under dir. */
 void pb_result_default_path(char *buf, size_t len, const char *dir);
