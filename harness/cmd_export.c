@@ -2,12 +2,10 @@
  * RESULT`: a result document in the format another tool reads. */
 #include "harness/cmd_export.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -15,6 +13,7 @@
 #include "harness/cli.h"
 #include "harness/error.h"
 #include "harness/export.h"
+#include "harness/outfile.h"
 
 static const char usage_line[] =
     "usage: parbench export --format gbench|github|bmf|csv|tsv|tsv-spectrum|ranking "
@@ -50,74 +49,26 @@ static void usage(FILE *out)
         usage_line);
 }
 
-/* Where one output goes: standard output, or a temporary file renamed over path at the end so
- * that a reader never sees half of it. */
-struct sink {
-    const char *path; /* NULL: stdout */
-    char tmp[4096];
-    FILE *f;
-};
-
-static int sink_open(struct sink *s, const char *path)
+/* Writes o as JSON to path ("-": stdout); the exit code. */
+static int dump_json(json_t *o, const char *path)
 {
-    s->path = path;
-    s->f = stdout;
-    if (!path)
-        return 0;
-    snprintf(s->tmp, sizeof(s->tmp), "%s.tmp.%ld", path, (long)getpid());
-    s->f = fopen(s->tmp, "w");
-    if (!s->f) {
-        fprintf(stderr, "parbench export: %s: cannot create: %s\n", path, strerror(errno));
-        return PB_EXIT_USAGE;
-    }
-    return 0;
-}
-
-/* Finishes the output; failed says whether writing it went wrong already. */
-static int sink_close(struct sink *s, int failed)
-{
-    const char *name = s->path ? s->path : "standard output";
-    int err = failed || ferror(s->f);
-
-    if (!s->path) {
-        err |= fflush(stdout) != 0;
-    } else {
-        err |= fclose(s->f) != 0;
-        if (!err && rename(s->tmp, s->path) != 0)
-            err = 1;
-        if (err)
-            unlink(s->tmp);
-    }
-    s->f = NULL;
-    if (err) {
-        fprintf(stderr, "parbench export: %s: write failed: %s\n", name,
-                strerror(errno ? errno : EIO));
+    struct pb_err err = {{0}};
+    if (pb_out_write_json(path, o, JSON_INDENT(2) | JSON_REAL_PRECISION(15), &err) < 0) {
+        fprintf(stderr, "parbench export: %s\n", err.msg);
         return PB_EXIT_ENV;
     }
     return 0;
 }
 
-static int dump_json(json_t *o, const char *path)
-{
-    struct sink s;
-    int rc = sink_open(&s, path);
-
-    if (rc)
-        return rc;
-    errno = 0;
-    rc = json_dumpf(o, s.f, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 || fputc('\n', s.f) < 0;
-    return sink_close(&s, rc);
-}
-
 static int export_github(const struct pb_doc *d, const char *prefix)
 {
     json_t *bigger = NULL, *smaller = NULL, *both = NULL;
-    char path[4096];
+    char path[PATH_MAX];
     int rc = PB_EXIT_ENV;
 
     if (pb_export_github(d, 1, &bigger) < 0 || pb_export_github(d, 0, &smaller) < 0)
         goto out;
-    if (prefix) {
+    if (strcmp(prefix, "-") != 0) {
         snprintf(path, sizeof(path), "%s-bigger.json", prefix);
         rc = dump_json(bigger, path);
         if (rc == 0) {
@@ -130,7 +81,7 @@ static int export_github(const struct pb_doc *d, const char *prefix)
     if (!both || json_object_set(both, "customBiggerIsBetter", bigger) ||
         json_object_set(both, "customSmallerIsBetter", smaller))
         goto out;
-    rc = dump_json(both, NULL);
+    rc = dump_json(both, "-");
 out:
     if (rc == PB_EXIT_ENV && !bigger)
         fputs("parbench export: out of memory\n", stderr);
@@ -142,24 +93,56 @@ out:
 
 static int export_text(const struct pb_doc *d, enum pb_export_format f, const char *path)
 {
-    struct sink s;
-    int rc = sink_open(&s, path);
+    struct pb_out out;
+    struct pb_err err = {{0}};
+    int rc = pb_out_open(&out, path, &err);
 
-    if (rc)
-        return rc;
-    errno = 0;
+    if (rc < 0) {
+        fprintf(stderr, "parbench export: %s\n", err.msg);
+        return PB_EXIT_ENV;
+    }
     if (f == PB_EXPORT_TSV_SPECTRUM)
-        rc = pb_export_spectrum(d, s.f);
+        rc = pb_export_spectrum(d, out.f);
     else if (f == PB_EXPORT_RANKING)
-        rc = pb_export_ranking(d, s.f);
+        rc = pb_export_ranking(d, out.f);
     else
-        rc = pb_export_table(d, f == PB_EXPORT_CSV ? ',' : '\t', s.f);
-    return sink_close(&s, rc < 0);
+        rc = pb_export_table(d, f == PB_EXPORT_CSV ? ',' : '\t', out.f);
+    if (rc < 0 && !out.error) { /* not a write that failed: the table itself */
+        pb_out_abort(&out);
+        fprintf(stderr, "parbench export: %s\n", strerror(-rc));
+        return PB_EXIT_ENV;
+    }
+    if (pb_out_commit(&out, &err) < 0) {
+        fprintf(stderr, "parbench export: %s\n", err.msg);
+        return PB_EXIT_ENV;
+    }
+    return 0;
+}
+
+/* Every file the export will write can be written: checked before any of them is. */
+static int check_outputs(enum pb_export_format f, const char *out)
+{
+    struct pb_err err = {{0}};
+    char bigger[PATH_MAX], smaller[PATH_MAX];
+    int rc;
+
+    if (f == PB_EXPORT_GITHUB && strcmp(out, "-") != 0) {
+        snprintf(bigger, sizeof(bigger), "%s-bigger.json", out);
+        snprintf(smaller, sizeof(smaller), "%s-smaller.json", out);
+        if ((rc = pb_out_check(bigger, 0, &err)) == 0)
+            rc = pb_out_check(smaller, 0, &err);
+    } else {
+        rc = pb_out_check(out, 0, &err);
+    }
+    if (rc == 0)
+        return 0;
+    fprintf(stderr, "parbench export: %s\n", err.msg);
+    return pb_out_exit_code(rc);
 }
 
 int pb_cmd_export(int argc, char **argv)
 {
-    const char *format = NULL, *out = NULL, *input = NULL, *val = NULL;
+    const char *format = NULL, *out = "-", *input = NULL, *val = NULL;
     enum pb_export_format f;
     struct pb_doc doc = {0}, *d = &doc;
     struct pb_err err = {{0}};
@@ -194,12 +177,14 @@ int pb_cmd_export(int argc, char **argv)
         return pb_cli_bad_usage("export", usage_line, "unknown format '%s'", format);
     if (!input)
         return pb_cli_bad_usage("export", usage_line, "needs a result document");
-    if (out && strcmp(out, "-") == 0)
-        out = NULL;
 
     if (pb_doc_load(d, input, &err) < 0) {
         fprintf(stderr, "parbench export: %s\n", err.msg);
         return PB_EXIT_USAGE;
+    }
+    if ((rc = check_outputs(f, out)) != 0) {
+        pb_doc_destroy(d);
+        return rc;
     }
     switch (f) {
     case PB_EXPORT_GBENCH:

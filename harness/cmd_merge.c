@@ -16,6 +16,7 @@
 #include "harness/doc_read.h"
 #include "harness/error.h"
 #include "harness/merge.h"
+#include "harness/outfile.h"
 
 static const char usage_line[] = "usage: parbench merge [-o OUT] [--union] IN...";
 
@@ -38,30 +39,6 @@ static void usage(FILE *out)
 
 /* Writes the document through a temporary file renamed over path, so a reader never sees half
  * of it; "-" is standard output. (A local helper until the output-file module replaces it.) */
-static int write_doc(const json_t *doc, const char *path, struct pb_err *err)
-{
-    if (strcmp(path, "-") == 0) {
-        if (json_dumpf(doc, stdout, PB_DOC_JSON_FLAGS) < 0 || fputc('\n', stdout) == EOF ||
-            fflush(stdout) != 0)
-            return pb_err_set(err, -EIO, "standard output: write failed");
-        return 0;
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    errno = 0;
-    if (json_dump_file(doc, tmp, PB_DOC_JSON_FLAGS) < 0) {
-        int e = errno ? errno : EIO;
-        unlink(tmp);
-        return pb_err_set(err, -e, "%s: cannot write: %s", path, strerror(e));
-    }
-    if (rename(tmp, path) < 0) {
-        int e = errno;
-        unlink(tmp);
-        return pb_err_set(err, -e, "%s: cannot write: %s", path, strerror(e));
-    }
-    return 0;
-}
-
 int pb_cmd_merge(int argc, char **argv)
 {
     const char *out = "-";
@@ -113,13 +90,19 @@ int pb_cmd_merge(int argc, char **argv)
         rc = pb_cli_bad_usage("merge", usage_line, "needs at least one result document");
         goto out;
     }
-    int m = pb_merge_docs(docs, n, union_plans, &merged, &err);
+    int m = pb_out_check(out, 0, &err); /* before the work */
+    if (m < 0) {
+        fprintf(stderr, "parbench merge: %s\n", err.msg);
+        rc = pb_out_exit_code(m);
+        goto out;
+    }
+    m = pb_merge_docs(docs, n, union_plans, &merged, &err);
     if (m < 0) {
         fprintf(stderr, "parbench merge: %s\n", err.msg);
         rc = m == -EINVAL ? PB_EXIT_USAGE : PB_EXIT_ENV;
         goto out;
     }
-    if (write_doc(merged, out, &err) < 0) {
+    if (pb_out_write_json(out, merged, PB_DOC_JSON_FLAGS, &err) < 0) {
         fprintf(stderr, "parbench merge: %s\n", err.msg);
         rc = PB_EXIT_ENV;
         goto out;
