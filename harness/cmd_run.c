@@ -499,11 +499,14 @@ static int run_plan(int argc, char **argv, const struct pb_plan *plan, const str
     int wrc = pb_out_write_json(plan->output, doc, PB_DOC_JSON_FLAGS, &werr);
     pb_console_summary(results.cases, results.count, strcmp(plan->output, "-") ? stdout : stderr);
     if (wrc < 0) {
-        char rescued[4096];
-        fprintf(stderr, "parbench run: %s\n", werr.msg);
-        if (pb_out_rescue_json(doc, PB_DOC_JSON_FLAGS, plan->output, rescued, sizeof(rescued),
-                               &werr) == 0)
-            fprintf(stderr, "parbench: the document was written to %s instead\n", rescued);
+        /* A finished run is never thrown away: the document goes where it can. */
+        char where[4096];
+        struct pb_err rerr = {""};
+        if (pb_out_rescue_json(doc, PB_DOC_JSON_FLAGS, plan->output, where, sizeof(where),
+                               &rerr) == 0)
+            fprintf(stderr, "parbench run: %s; the document is in %s\n", werr.msg, where);
+        else
+            fprintf(stderr, "parbench run: %s; %s\n", werr.msg, rerr.msg);
         goto out;
     }
     if (strcmp(plan->output, "-"))
