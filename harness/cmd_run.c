@@ -56,6 +56,10 @@ struct run_opts {
 
 static void opts_free(struct run_opts *o)
 {
+    for (size_t i = 0; i < o->nrunners; i++)
+        free(o->runners[i]);
+    for (size_t i = 0; i < o->nlevel_opts; i++)
+        free(o->levels_text[i]);
     free(o->runners);
     free(o->levels_text);
     free(o->params);
@@ -243,7 +247,11 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             o->arrivals_given = 1;
             break;
         case OPT_PIN:
-            rc = pb_pin_parse(optarg, &s->pin, err);
+            if ((rc = pb_pin_parse(optarg, &s->pin, err)) < 0) {
+                char msg[sizeof(err->msg)];
+                snprintf(msg, sizeof(msg), "%s", err->msg);
+                pb_err_set(err, rc, "--pin: %s", msg);
+            }
             o->pin_given = 1;
             break;
         case OPT_REPEAT:
@@ -502,8 +510,8 @@ static int run_plan(int argc, char **argv, const struct pb_plan *plan, const str
         /* A finished run is never thrown away: the document goes where it can. */
         char where[4096];
         struct pb_err rerr = {""};
-        if (pb_out_rescue_json(doc, PB_DOC_JSON_FLAGS, plan->output, where, sizeof(where),
-                               &rerr) == 0)
+        if (pb_out_rescue_json(doc, PB_DOC_JSON_FLAGS, plan->output, where, sizeof(where), &rerr) ==
+            0)
             fprintf(stderr, "parbench run: %s; the document is in %s\n", werr.msg, where);
         else
             fprintf(stderr, "parbench run: %s; %s\n", werr.msg, rerr.msg);
@@ -554,8 +562,11 @@ int pb_cmd_run(int argc, char **argv)
     }
     if (rc < 0 || (rc = build_plan(&opts, &plan, &err)) < 0)
         goto fail;
-    if ((rc = pb_topo_load(&topo, NULL, &err)) < 0)
-        goto fail; /* a PARBENCH_TOPOLOGY that cannot be read: bad input */
+    if ((rc = pb_topo_load(&topo, NULL, &err)) < 0) {
+        /* A PARBENCH_TOPOLOGY that cannot be read is bad input; this machine's, a refusal. */
+        code = getenv("PARBENCH_TOPOLOGY") ? PB_EXIT_USAGE : PB_EXIT_ENV;
+        goto fail;
+    }
     unsigned out_flags = 0;
     if (!plan.output[0]) { /* the default directory is made when it is missing */
         pb_doc_default_path(plan.output, sizeof(plan.output), "results/runs");

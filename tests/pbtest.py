@@ -1,7 +1,9 @@
 """Shared helpers for the end-to-end tests: run the parbench binary, read back and validate the
 document it wrote, and fail loudly with the output when anything is off."""
+import atexit
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,18 +32,75 @@ def check(cond, what):
     return cond
 
 
-def run(args, timeout=240, env=None, expect=None):
+def run(args, timeout=240, env=None, expect=None, preexec_fn=None):
     """Runs parbench with args; returns the CompletedProcess. expect: the exit code required."""
     full_env = dict(os.environ)
     full_env["PB_TEST_MARK"] = MARK.split("=", 1)[1]
     if env:
         full_env.update(env)
     p = subprocess.run([PARBENCH] + args, capture_output=True, text=True, timeout=timeout,
-                       env=full_env)
+                       env=full_env, preexec_fn=preexec_fn)
     if expect is not None and p.returncode != expect:
         check(False, "parbench %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" %
               (" ".join(args), p.returncode, expect, p.stdout, p.stderr))
     return p
+
+
+_cgroups = []
+
+
+def _remove_cgroups():
+    for d in _cgroups:
+        for _ in range(50):
+            try:
+                os.rmdir(d)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+atexit.register(_remove_cgroups)
+
+
+def _cgroup(controller, files, value):
+    """A new cgroup (v1 or v2) with files set to value; its cgroup.procs file."""
+    for root in ("/sys/fs/cgroup/" + controller, "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if not os.path.exists(os.path.join(root, "cgroup.procs")):
+            continue
+        d = os.path.join(root, "pbtest-%s-%d-%d" % (controller, os.getpid(), len(_cgroups)))
+        try:
+            os.mkdir(d)
+        except OSError:
+            continue
+        _cgroups.append(d)
+        for name in files:
+            if os.path.exists(os.path.join(d, name)):
+                with open(os.path.join(d, name), "w") as f:
+                    f.write(str(value))
+                return os.path.join(d, "cgroup.procs")
+    sys.exit("FAIL: no %s cgroup can be made here: this test will not run without one" %
+             controller)
+
+
+def limited(pids=None, mem=None, nofile=None):
+    """A preexec_fn that runs the child inside limits of its own, so that a test that could hurt
+    the machine cannot: a pids cgroup with pids.max, a memory cgroup with its limit (v1 or v2),
+    and RLIMIT_NOFILE. The cgroups are made now and removed when the test ends; a machine
+    without the controllers fails the test rather than risk it (address-space limits would not
+    do: a sanitizer's shadow memory needs terabytes of it)."""
+    procs = []
+    if pids is not None:
+        procs.append(_cgroup("pids", ["pids.max"], pids))
+    if mem is not None:
+        procs.append(_cgroup("memory", ["memory.limit_in_bytes", "memory.max"], mem))
+
+    def apply():
+        for p in procs:
+            with open(p, "w") as f:
+                f.write(str(os.getpid()))
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    return apply
 
 
 def validate(doc, what="document"):

@@ -132,15 +132,19 @@ static int probe(const char *url, struct pb_err *err)
                       url, PROBE_TIMEOUT_MS, curl_easy_strerror(rc));
 }
 
-/* Connections the case holds at once: one per task in progress (every task for a gather), at
+/* Descriptors the case holds at once, counted as libcurl opens them: one per connection, and a
+ * socket pair per multi handle (one per loop; a blocking worker's easy handle has one inside
+ * curl_easy_perform). Connections: one per task in progress (every task for a gather), at
  * most max_connections on an event loop. */
-static uint64_t planned_connections(const struct pb_workload_env *env)
+static uint64_t planned_descriptors(const struct pb_workload_env *env)
 {
     uint64_t n = env->concurrency  ? env->concurrency
                  : env->load.tasks ? env->load.tasks
                                    : pb_load_max_tasks(&env->load) + 1;
+    if (!env->event_loops)
+        return 3 * (uint64_t)env->workers;
     uint64_t pool = (uint64_t)pb_param_int(env->params, "max_connections");
-    return env->event_loops && n > pool ? pool : n;
+    return (n > pool ? pool : n) + 2 * (uint64_t)env->workers;
 }
 
 static int http_preflight(const struct pb_workload_env *env, struct pb_err *err)
@@ -150,7 +154,7 @@ static int http_preflight(const struct pb_workload_env *env, struct pb_err *err)
     int rc;
     if (url[0] && (rc = check_url(url, err)) < 0)
         return rc;
-    uint64_t need = planned_connections(env) + FD_RESERVE;
+    uint64_t need = planned_descriptors(env) + FD_RESERVE;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
         return pb_err_set(err, -EMFILE,
                           "io.http needs about %llu open files at once, but the limit is %llu "
