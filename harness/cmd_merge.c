@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -37,8 +36,6 @@ static void usage(FILE *out)
             usage_line);
 }
 
-/* Writes the document through a temporary file renamed over path, so a reader never sees half
- * of it; "-" is standard output. (A local helper until the output-file module replaces it.) */
 int pb_cmd_merge(int argc, char **argv)
 {
     const char *out = "-";
