@@ -139,10 +139,9 @@ int pb_case_info_finish(struct pb_case_info *c)
         fprintf(f, "/c=%u", c->concurrency);
     if (c->loops > 1)
         fprintf(f, "/loops=%u", c->loops);
-    if (pb_load_open(&c->load)) {
+    if (pb_load_open(&c->load)) { /* our own text, no name or value: needs no escaping */
         pb_case_info_load_text(c, load, sizeof(load));
-        fputc('/', f);
-        put_escaped(f, load);
+        fprintf(f, "/%s", load);
     }
     if (strcmp(c->pin_spec, PB_CASE_DEFAULT_PIN) != 0) {
         fputs("/pin=", f);
