@@ -175,9 +175,11 @@ def _shape_problem(raw):
     for i, c in enumerate(raw.get("cases") or []):
         if not isinstance(c, dict):
             return "'cases[%d]' is %s, not an object" % (i, _json_kind(c))
+        for key in ("pin", "settings"):
+            v = c.get(key)
+            if v is not None and not isinstance(v, dict):
+                return "'cases[%d].%s' is %s, not an object" % (i, key, _json_kind(v))
         pin = c.get("pin")
-        if pin is not None and not isinstance(pin, dict):
-            return "'cases[%d].pin' is %s, not an object" % (i, _json_kind(pin))
         plan = (pin or {}).get("plan")
         if plan is not None and not (isinstance(plan, list) and
                                      all(isinstance(w, list) for w in plan)):
@@ -272,11 +274,29 @@ def _number(text):
     return v if math.isfinite(v) else None
 
 
+# Columns read as text: names, and the `*_text` columns, which say a number as parbench does
+# (harness/format.c), so that the scripts show numbers without formatting any themselves.
+_TEXT_COLUMNS = frozenset({"case", "runner", "workload", "params", "load", "pin", "metric",
+                           "unit", "order", "tie", "winner", "winner_case", "runner_up",
+                           "runner_up_case", "lowest_p99_runner", "lowest_p99_case"})
+
+
+def _is_text(column):
+    return column in _TEXT_COLUMNS or str(column).endswith("_text")
+
+
 def read_tsv(text):
     rows = list(csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
-    return [{k: (_number(v) if k not in ("case", "runner", "workload", "params", "load",
-                                          "pin", "metric", "unit") else v)
-             for k, v in r.items()} for r in rows]
+    return [{k: (v if _is_text(k) else _number(v)) for k, v in r.items()} for r in rows]
+
+
+def tsv_cell(text):
+    """A text as parbench's TSV exports write it (export.c, put_text): tab, newline and CR as
+    spaces, and a leading quote on what a spreadsheet would run as a formula. A name taken
+    from JSON (compare --json) finds its row of an export with this."""
+    text = "" if text is None else str(text)
+    quote = "'" if text[:1] and text[0] in "=+-@\t\r" else ""
+    return quote + re.sub(r"[\t\n\r]", " ", text)
 
 
 def runner_rank(r):
@@ -357,6 +377,16 @@ def table(doc):
             c = cases[row["case"]] = Case(row)
         c.metrics[row["metric"]] = row
     return list(cases.values())
+
+
+def ranking(doc):
+    """{(workload, params, load, pin): the row of `parbench export --format ranking`}: for each
+    group of comparable cases, the runners ranked by their best median throughput, the winner
+    and the runner-up with their cases and texts, their ratio, tie ("1" when the median CIs
+    overlap), the winner against serial and the lowest p99 of the other runners. ranking.c
+    decides all of it; the scripts only show it. A group without a throughput has no row."""
+    return {(r["workload"], r["params"], r["load"], r["pin"]): r
+            for r in read_tsv(run_parbench(["export", "--format", "ranking", doc]))}
 
 
 def spectrum(doc):
@@ -462,28 +492,6 @@ def time_unit(values_ns):
         if mid >= scale:
             return name, scale
     return "ns", 1.0
-
-
-def fmt_si(v, unit=""):
-    """12345.6 -> '12.3k'."""
-    if v is None:
-        return "–"
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return str(v)  # a document's own field, shown as it is
-    a = abs(v)
-    for div, p in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= div:
-            return "%.3g%s%s" % (v / div, p, unit)
-    return "%.3g%s" % (v, unit)
-
-
-def fmt_ns(v):
-    if v is None:
-        return "–"
-    for div, u in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
-        if abs(v) >= div:
-            return "%.3g %s" % (v / div, u)
-    return "%.3g ns" % v
 
 
 def load_colors():
