@@ -311,7 +311,7 @@ def test_ranking():
           all(r["runners"] == "1" and r["runner_up"] == "" and r["tie"] == "" and
               r["ratio"] == "" for r in rows[3:]), "pin groups apart, alone: %s" % rows[3:])
 
-    # The same rule as scripts/report's verdict_of, worked out from the table export.
+    # The tie rule (median CIs overlap), worked out from the table export.
     table = list(csv.DictReader(io.StringIO(export("tsv", src).stdout), delimiter="\t"))
     tp = {r["case"]: r for r in table if r["metric"] == "throughput"}
     for g in rows:

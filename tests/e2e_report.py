@@ -1,11 +1,16 @@
 """End to end from a suite file to a report: a tiny suite runs into a document that validates,
 scripts/report makes every chart without a gnuplot complaint and a well-formed report.html
-and report.md with each chart and table; a hostile string arrives escaped; bad suites stop
-with exit 2 and a line that names the place."""
+and report.md with each chart and table; the verdicts and every number it shows are those
+`parbench export` gives (--format ranking, the table's text columns); the environment says
+each case's settings and pin; a hostile string arrives escaped; bad suites stop with exit 2
+and a line that names the place."""
+import csv
 import html
 import html.parser
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,6 +130,174 @@ def suite_with_hostile_strings(d):
     return path
 
 
+def export(fmt, doc_path):
+    """The rows of `parbench export --format fmt` (TSV) as dicts of strings."""
+    p = pbtest.run(["export", "--format", fmt, doc_path], expect=0)
+    return list(csv.DictReader(io.StringIO(p.stdout), delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def md_cell(cell):
+    """A Markdown table cell as text: bold marks off, backslash escapes and HTML undone."""
+    cell = cell.strip()
+    if cell.startswith("**") and cell.endswith("**") and len(cell) > 4:
+        cell = cell[2:-2]
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell))
+
+
+def md_tables(mdtext, head):
+    """Each Markdown table whose header row starts with head: [(bold, [cell, ...]), ...]."""
+    out, rows = [], None
+    for line in mdtext.splitlines():
+        if line.startswith(head):
+            rows = []
+            out.append(rows)
+        elif rows is not None and line.startswith("|") and not line.startswith("|:"):
+            cells = re.split(r"(?<!\\) \| ", line.strip()[2:-2])
+            rows.append((cells[0].startswith("**"), [md_cell(c) for c in cells]))
+        elif rows is not None and not line.startswith("|"):
+            rows = None
+    return out
+
+
+def md_env(mdtext, key):
+    """The value of the environment table's row key."""
+    for line in mdtext.splitlines():
+        if line.startswith("| %s | " % key):
+            return md_cell(line[len(key) + 5:-2])
+    return None
+
+
+def at(concurrency):
+    return "all at once" if concurrency == "" else "c=" + concurrency
+
+
+def check_verdicts(doc_path, mdtext, page, what):
+    """The summary, the sentences and the bold rows say what `export --format ranking` says;
+    every number of the case tables is a text column of `export --format tsv`."""
+    ranking = export("ranking", doc_path)
+    check(ranking, "%s: the ranking export has no rows" % what)
+    summary = md_tables(mdtext, "| workload | fastest |")
+    srows = summary[0] if summary else []
+    check(len(srows) == len(ranking), "%s: %d summary rows for %d ranking rows" %
+          (what, len(srows), len(ranking)))
+    for (_, cells), r in zip(srows, ranking):
+        tie = " (tie)" if r["tie"] == "1" else ""
+        expect = [r["winner"] + tie, at(r["winner_concurrency"]), r["winner_throughput_text"],
+                  "%s %s" % (r["ratio_text"] or "–", r["runner_up"]) if r["runner_up_case"]
+                  else "–", r["vs_serial_text"] or "–", r["winner_latency_p99_text"] or "–"]
+        check(cells[1:] == expect, "%s: summary row %s, the ranking export says %s" %
+              (what, cells, expect))
+        said = "**%s** (%s): %s" % (r["winner"], at(r["winner_concurrency"]),
+                                    r["winner_throughput_text"])
+        if r["runner_up_case"]:
+            said += ", %s the next best, %s (%s: %s)" % (
+                r["ratio_text"], r["runner_up"], at(r["runner_up_concurrency"]),
+                r["runner_up_throughput_text"])
+        check(said in mdtext, "%s: report.md does not say %r" % (what, said))
+        if r["vs_serial_text"]:
+            check("; %s serial" % r["vs_serial_text"] in mdtext,
+                  "%s: report.md lacks %s vs serial" % (what, r["vs_serial_text"]))
+        if r["lowest_p99_case"]:
+            low = "of the concurrent runners: %s (%s, %s)" % (
+                r["lowest_p99_runner"], at(r["lowest_p99_concurrency"]), r["lowest_p99_text"])
+            check(low in mdtext, "%s: report.md does not say %r" % (what, low))
+    ties = sum(r["tie"] == "1" for r in ranking)
+    check(mdtext.count("call it a tie") == ties and
+          page.count("(tie)</td>") == ties,
+          "%s: %d ties in the ranking, report.md says %d, report.html %d" %
+          (what, ties, mdtext.count("call it a tie"), page.count("(tie)</td>")))
+
+    rows = export("tsv", doc_path)
+    cases = {}
+    for row in rows:
+        cases.setdefault(row["case"], {})[row["metric"]] = row
+    kinds = {w["name"]: w.get("kind") for w in
+             json.loads(pbtest.run(["list", "--json"], expect=0).stdout)["workloads"]}
+    expected, winners = {}, set()
+    for name, m in cases.items():
+        t = m["throughput"]
+        clabel = t["concurrency"] or "all"
+        cpu = kinds.get(t["workload"]) == "cpu"
+        # waits overlap without workers: efficiency only for CPU work
+        eff = (t["efficiency_text"] or "–") if cpu else "–"
+        key = (t["runner"], clabel, t["median_text"], t["ci_text"], t["cv_text"],
+               m["latency_p50"]["median_text"], m["latency_p99"]["median_text"],
+               t["speedup_text"] or "–", eff, t["n"])
+        expected[key] = expected.get(key, 0) + 1
+    for r in ranking:
+        winners.add((r["winner"], r["winner_concurrency"] or "all", r["winner_throughput_text"]))
+    tables = md_tables(mdtext, "| runner | c | throughput |")
+    shown, bold = {}, set()
+    for t in tables:
+        check(sum(b for b, _ in t) == 1, "%s: a case table has %d bold rows, expected one" %
+              (what, sum(b for b, _ in t)))
+        for b, cells in t:
+            shown[tuple(cells)] = shown.get(tuple(cells), 0) + 1
+            if b:
+                bold.add(tuple(cells[:3]))
+    check(shown == expected, "%s: the case tables are not export's text columns:\n"
+          "shown but not exported %s\nexported but not shown %s" %
+          (what, sorted(set(shown) - set(expected))[:3], sorted(set(expected) - set(shown))[:3]))
+    check(bold == winners, "%s: bold rows %s, the ranking's winners %s" %
+          (what, sorted(bold), sorted(winners)))
+    check(page.count('<tr class="best">') == len(ranking),
+          "%s: report.html marks %d rows best for %d winners" %
+          (what, page.count('<tr class="best">'), len(ranking)))
+    return cases
+
+
+def check_environment(doc, mdtext, what):
+    """Each case's settings and pin, said once when they agree; caches as parbench topo says
+    them (the document was made on this machine)."""
+    settings = md_env(mdtext, "settings") or ""
+    for needle in ("repeat 3;", "warmup 0;", "grace_s 2.0;", "loops 1;", "queue_depth 1024;"):
+        check(needle in settings, "%s: the settings row %r lacks %r" % (what, settings, needle))
+    plan = md_env(mdtext, "pin plan") or ""
+    check(plan.startswith("compact: worker→PU 0→"),
+          "%s: the pin plan row says %r" % (what, plan))
+    caches = md_env(mdtext, "caches") or ""
+    topo = pbtest.run(["topo"], expect=0).stdout
+    sizes = re.findall(r"^  L\d\w* (\d+(?:\.\d)? [KMGT]?i?B) x(\d+)$", topo, re.M)
+    check(len(sizes) == len(doc["host"]["topology"]["caches"]),
+          "%s: parbench topo lists caches %s, the document %d" %
+          (what, sizes, len(doc["host"]["topology"]["caches"])))
+    for size, count in sizes:
+        check("%s×%s" % (size, count) in caches,
+              "%s: the caches row %r lacks %s×%s (parbench topo)" % (what, caches, size, count))
+
+
+def test_settings(d):
+    """A document of two plans (merge --union): per-case settings and pins that differ are
+    listed; one of the previous version (top-level repeat, warmup and pin) still reads."""
+    a, b, ab = (os.path.join(d, n) for n in ("s-a.json", "s-b.json", "s-ab.json"))
+    pbtest.run(["run", "-r", "serial,threads", "-w", "null", "-n", "1000", "--repeat", "3",
+                "--warmup", "0", "-c", "1,2", "-o", a, "--quiet"], expect=0)
+    pbtest.run(["run", "-r", "processes", "-w", "null", "-n", "1000", "--repeat", "4",
+                "--warmup", "1", "-c", "2", "--pin", "scatter", "-o", b, "--quiet"], expect=0)
+    pbtest.run(["merge", "--union", "-o", ab, a, b], expect=0)
+    old = os.path.join(pbtest.SOURCE_DIR, "tests", "fixtures", "old", "pin-groups.json")
+    for path, expect_settings, expect_plan in [
+            (ab, ["repeat 3, 4;", "warmup 0, 1;", "loops 1;"], "compact, scatter; "),
+            (old, ["repeat 3;", "warmup 0;", "queue_depth 1024;"], "list:0, list:1, list:0-1; ")]:
+        out = os.path.join(d, "report-" + os.path.basename(path))
+        r = script("report", [path, "-o", out])
+        if not check(r.returncode == 0, "scripts/report %s: exit %d\n%s" %
+                     (path, r.returncode, r.stderr)):
+            continue
+        with open(os.path.join(out, "report.md")) as f:
+            mdtext = f.read()
+        with open(os.path.join(out, "report.html")) as f:
+            page = f.read()
+        settings = md_env(mdtext, "settings") or ""
+        for needle in expect_settings:
+            check(needle in settings, "%s: the settings row %r lacks %r" %
+                  (path, settings, needle))
+        plan = md_env(mdtext, "pin plan") or ""
+        check(plan.startswith(expect_plan) and "worker→PU 0→" in plan,
+              "%s: the pin plan row says %r" % (path, plan))
+        check_verdicts(path, mdtext, page, path)
+
+
 def test_report(d):
     suite = suite_with_hostile_strings(d)
     doc_path = os.path.join(d, "run.json")
@@ -181,6 +354,8 @@ def test_report(d):
 
     with open(os.path.join(out, "report.md")) as f:
         mdtext = f.read()
+    cases = check_verdicts(doc_path, mdtext, text, "report")
+    check_environment(doc, mdtext, "report")
     check(mdtext.count("| runner | c | throughput |") == len(groups),
           "report.md has %d case tables for %d workloads" %
           (mdtext.count("| runner | c | throughput |"), len(groups)))
@@ -200,6 +375,15 @@ def test_report(d):
     text, _ = check_html(os.path.join(out2, "report.html"), "report --base")
     check("Base vs new" in text and "v-unchanged" in text,
           "report.html --base lacks the compare verdicts")
+    # Both sides' medians as the table export says them (the same document on both sides).
+    with open(os.path.join(out2, "report.md")) as f:
+        comparisons = md_tables(f.read(), "| case | metric | base | new |")
+    check(comparisons and comparisons[-1], "report.md --base has no comparison table")
+    for _, cells in comparisons[-1] if comparisons else []:
+        median = cases.get(cells[0], {}).get(cells[1], {}).get("median_text")
+        check(cells[2] == cells[3] == median,
+              "report --base: %s %s reads base %r, new %r; export says %r" %
+              (cells[0], cells[1], cells[2], cells[3], median))
 
     # A trend over two documents.
     out3 = os.path.join(d, "trend")
@@ -208,6 +392,17 @@ def test_report(d):
     charts = check_charts(os.path.join(out3, "charts"), "report --trend")
     check(charts and all(c["kind"] == "trend" for c in charts), "trend charts")
     check_html(os.path.join(out3, "report.html"), "report --trend")
+    # Each runner's peak as the table export says it, the same in both columns.
+    with open(os.path.join(out3, "report.md")) as f:
+        trend = md_tables(f.read(), "| runner | #1 | #2 |")
+    peaks = {(m["throughput"]["runner"], "%s (%s)" % (
+        m["throughput"]["median_text"], at(m["throughput"]["concurrency"])))
+        for m in cases.values()}
+    check(trend and all(rows for rows in trend), "report.md --trend has no runner tables")
+    for rows in trend:
+        for _, cells in rows:
+            check(cells[1] == cells[2] and (cells[0], cells[1]) in peaks,
+                  "report --trend: %s is no case's throughput text" % cells)
 
 
 def html_escape(s):
@@ -246,6 +441,7 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         test_bad_suites(d)
         test_report(d)
+        test_settings(d)
     pbtest.done()
 
 
