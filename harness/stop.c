@@ -58,6 +58,8 @@ int pb_stop_setup(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A reader that went away (-o - | head) is a failed write, which the document survives. */
+    signal(SIGPIPE, SIG_IGN);
     return 0;
 }
 

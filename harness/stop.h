@@ -21,8 +21,9 @@ enum pb_stop_reason {
 };
 
 /* Maps the channel into shared memory and installs the SIGINT/SIGTERM handlers (SA_RESTART:
- * reads and writes resume; the waits that must end are woken explicitly). Call first thing in
- * main; before it, the channel is process-local and signals keep their default action. */
+ * reads and writes resume; the waits that must end are woken explicitly); SIGPIPE is ignored.
+ * Call first thing in main; before it, the channel is process-local and signals keep their
+ * default action. */
 int pb_stop_setup(void);
 
 /* Raises the stop (the first reason wins) and wakes every watched word. Async-signal-safe. */

@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include "harness/clock.h"
+#include "harness/fence.h"
 #include "harness/futex.h"
 #include "harness/stop.h"
 
@@ -48,6 +49,7 @@ void pb_taskq_init(struct pb_taskq *q, unsigned depth)
     atomic_store(&q->consumers_waiting, 0);
     atomic_store(&q->producer_waiting, 0);
     atomic_store(&q->state, Q_OPEN);
+    atomic_store(&q->fence, 0);
     atomic_store(&q->next_claim, 0);
     q->claiming = 0;
     pb_stop_watch(&q->not_empty);
@@ -97,13 +99,10 @@ static int claim(struct pb_taskq *q, struct pb_task_item *out)
     uint64_t created = q->claim_start_ns;
     if (i >= cap) {
         created = now;
-        uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-        if (seq == i - cap + 1) {
-            uint64_t t = atomic_load_explicit(&c->claimed_ns, memory_order_relaxed);
-            atomic_thread_fence(memory_order_acquire);
-            if (atomic_load_explicit(&c->seq, memory_order_relaxed) == seq)
-                created = t;
-        }
+        /* Its store of seq released its time; a claimer racing past it at most makes the time
+         * a little later, never earlier than the slot freed. */
+        if (atomic_load_explicit(&c->seq, memory_order_acquire) == i - cap + 1)
+            created = atomic_load_explicit(&c->claimed_ns, memory_order_relaxed);
     }
     /* Task i + capacity enters the queue as task i leaves it. */
     if (atomic_load_explicit(&c->seq, memory_order_relaxed) < i + 1) {
@@ -166,11 +165,11 @@ static int try_pop(struct pb_taskq *q, struct pb_task_item *out)
     }
 }
 
-/* The wake-ups below pair with the waiters' "announce, then re-check" through seq_cst fences,
- * so neither side can miss the other (Dekker). */
+/* The wake-ups below pair with the waiters' "announce, then re-check" through full fences, so
+ * neither side can miss the other (Dekker). */
 static void wake_consumer(struct pb_taskq *q)
 {
-    atomic_thread_fence(memory_order_seq_cst);
+    pb_fence(&q->fence);
     if (atomic_load_explicit(&q->consumers_waiting, memory_order_relaxed)) {
         atomic_fetch_add(&q->not_empty, 1);
         pb_futex_wake(&q->not_empty, 1);
@@ -181,7 +180,7 @@ static void wake_consumer(struct pb_taskq *q)
  * of tasks instead of one per task. */
 static void wake_producer(struct pb_taskq *q)
 {
-    atomic_thread_fence(memory_order_seq_cst);
+    pb_fence(&q->fence);
     if (atomic_load_explicit(&q->producer_waiting, memory_order_relaxed) &&
         pb_taskq_length(q) <= (q->mask + 1) / 2) {
         atomic_fetch_add(&q->not_full, 1);
@@ -206,7 +205,7 @@ int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint6
             return -ETIMEDOUT;
         uint32_t seen = atomic_load(&q->not_full);
         atomic_store(&q->producer_waiting, 1);
-        atomic_thread_fence(memory_order_seq_cst);
+        pb_fence(&q->fence);
         if (pb_taskq_length(q) <= q->mask || pb_stop_requested()) { /* a slot freed meanwhile */
             atomic_store(&q->producer_waiting, 0);
             continue;
@@ -245,7 +244,7 @@ int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out)
         }
         uint32_t seen = atomic_load(&q->not_empty);
         atomic_fetch_add(&q->consumers_waiting, 1);
-        atomic_thread_fence(memory_order_seq_cst);
+        pb_fence(&q->fence);
         if (pb_taskq_length(q) == 0 && atomic_load(&q->state) == Q_OPEN && !pb_stop_requested())
             pb_futex_wait(&q->not_empty, seen, 0);
         atomic_fetch_sub(&q->consumers_waiting, 1);

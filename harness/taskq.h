@@ -34,6 +34,7 @@ struct pb_taskq {
     _Atomic uint32_t consumers_waiting;
     _Atomic uint32_t producer_waiting;
     _Atomic uint32_t state; /* open, or closed (drain then stop); a stop ends it at once */
+    _Atomic uint32_t fence; /* pb_fence's word, under ThreadSanitizer */
     uint64_t mask;
     /* Closed-loop mode (pb_taskq_start_closed): */
     alignas(64) _Atomic uint64_t next_claim;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,11 @@ int pb_zygote_run(const struct pb_runner_ops *r, const struct pb_run_spec *spec,
     struct request rq = {.ops = r, .reply = rp};
     char done;
     int rc = full_io(to_zygote, &rq, sizeof(rq), 1);
+    /* Wait in short polls rather than one read: a sanitizer may hold a signal's handler until
+     * the call it arrived in returns, and the stop it raises is what ends the repetition. */
+    struct pollfd pfd = {.fd = from_zygote, .events = POLLIN};
+    while (rc == 0 && poll(&pfd, 1, 50) == 0)
+        ;
     if (rc == 0)
         rc = full_io(from_zygote, &done, 1, 0);
     if (rc < 0) {

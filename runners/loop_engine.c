@@ -279,7 +279,7 @@ static void on_inline_idle(uv_idle_t *idle)
 {
     struct loop_worker *w = idle->data;
     const struct pb_run_spec *spec = w->e->spec;
-    for (unsigned n = 0; n < INLINE_BATCH && w->inline_head; n++) {
+    for (unsigned n = 0; n < INLINE_BATCH && w->inline_head && !pb_stop_requested(); n++) {
         struct loop_task *lt = w->inline_head;
         list_remove(&w->inline_head, &w->inline_tail, lt);
         list_append(&w->fly_head, &w->fly_tail, lt);
@@ -290,7 +290,7 @@ static void on_inline_idle(uv_idle_t *idle)
             st = PB_FAIL_TIMEOUT; /* inline work cannot be cancelled: counted when it ends */
         task_done(&lt->t, st, bytes);
     }
-    if (!w->inline_head)
+    if (!w->inline_head || pb_stop_requested()) /* on a stop, on_stop_timer drops the rest */
         uv_idle_stop(idle);
 }
 
@@ -303,7 +303,7 @@ static void start_waiting(struct loop_worker *w)
         return;
     active = 1;
     const struct pb_run_spec *spec = w->e->spec;
-    while (!w->stopping && w->in_flight < w->permits && w->wait_head) {
+    while (!w->stopping && !pb_stop_requested() && w->in_flight < w->permits && w->wait_head) {
         struct loop_task *lt = w->wait_head;
         list_remove(&w->wait_head, &w->wait_tail, lt);
         w->in_flight++;
@@ -446,8 +446,8 @@ static void *loop_main(void *arg)
                              &usage) == 0) {
         /* Loop k's arrivals fall between the others': k/R later, its own Poisson stream. */
         uint64_t start = e->stats->start_ns;
-        uint64_t offset = pb_load_open(&w->load) ? (uint64_t)(w->index * 1e9 / e->spec->load.rate)
-                                                 : 0;
+        uint64_t offset =
+            pb_load_open(&w->load) ? (uint64_t)(w->index * 1e9 / e->spec->load.rate) : 0;
         pb_schedule_init(&w->sched, &w->load, start + offset);
         if (pb_load_open(&w->load)) {
             uv_timer_start(&w->arrival_timer, on_arrival_timer, 0, 0);

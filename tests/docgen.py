@@ -109,7 +109,7 @@ def case_id(runner, workload, params, concurrency, load, pin, loops=1,
     if loops > 1:
         parts.append("loops=%d" % loops)
     if load.get("model") == "open":
-        parts.append(_escaped("open:%s/s,%s" % (_number(float(load["rate_per_s"])),
+        parts.append(("open:%s/s,%s" % (_number(float(load["rate_per_s"])),
                                                 load["arrivals"])))
     if pin != DEFAULT_PIN:
         parts.append("pin=" + _escaped(pin))

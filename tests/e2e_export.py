@@ -333,7 +333,7 @@ def test_previous_version():
     rows = list(csv.DictReader(io.StringIO(export("csv", src).stdout)))
     cases = {r["case"] for r in rows}
     check("semaphore/null/crash_every=0/crash_mode=abort/fail_every=0/c=2/loops=2" in cases and
-          "eventloop/io.sleep/ms=1/open:2000%2Fs%2Cpoisson" in cases, "keys: %s" % cases)
+          "eventloop/io.sleep/ms=1/open:2000/s,poisson" in cases, "keys: %s" % cases)
     bytes_rows = [r for r in rows if r["metric"] == "bytes"]
     check(len(bytes_rows) == 1 and bytes_rows[0]["workload"] == "io.http" and
           bytes_rows[0]["median_text"].endswith("B/s"), "bytes/s where bytes moved")

@@ -27,7 +27,9 @@ if doc:
     rep = case(doc, "processes")["repetitions"][0]
     check(rep["timeouts"] == 3 and rep["failures"] == {"timeout": 3},
           "3 overrunning tasks killed as timeouts: %s" % rep["failures"])
-    check(rep["wall_s"] < 3, "killed promptly: %.2f s" % rep["wall_s"])
+    # under ThreadSanitizer each replacement worker's start costs about a second more
+    limit = 8 if doc["tool"]["sanitizer"] == "thread" else 3
+    check(rep["wall_s"] < limit, "killed promptly: %.2f s" % rep["wall_s"])
     check(rep["placement"]["workers"][0]["replaced"] == 2, "the worker was replaced twice")
     check("timeout" in rep["placement"]["workers"][0].get("last_failure", ""),
           "cause says timeout")
