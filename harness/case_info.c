@@ -60,6 +60,21 @@ void pb_case_param_text(const struct pb_case_param *p, char *buf, size_t len)
     }
 }
 
+json_t *pb_param_json(enum pb_param_type type, int64_t i, double d, const char *s)
+{
+    switch (type) {
+    case PB_PARAM_INT:
+        return json_integer(i);
+    case PB_PARAM_DOUBLE:
+        return isfinite(d) ? json_real(d) : json_null();
+    case PB_PARAM_BOOL:
+        return json_boolean(i);
+    case PB_PARAM_STRING:
+        break;
+    }
+    return json_string(s ? s : "");
+}
+
 /* Writes s with the key's separators and control bytes as %XX. */
 static void put_escaped(FILE *f, const char *s)
 {

@@ -233,21 +233,6 @@ json_t *pb_doc_rep_json(const struct pb_rep_result *r)
     return o;
 }
 
-static json_t *param_value(const struct pb_case_param *p)
-{
-    switch (p->type) {
-    case PB_PARAM_INT:
-        return json_integer(p->i);
-    case PB_PARAM_DOUBLE:
-        return num(p->d);
-    case PB_PARAM_BOOL:
-        return json_boolean(p->i);
-    case PB_PARAM_STRING:
-        break;
-    }
-    return json_string(p->s);
-}
-
 static json_t *summary(const struct pb_summary *s)
 {
     json_t *o = json_object();
@@ -274,7 +259,9 @@ json_t *pb_doc_case_json(const struct pb_case_result *c)
     const struct pb_case_info *i = &c->info;
     json_t *params = json_object();
     for (size_t k = 0; k < i->nparams; k++)
-        json_object_set_new(params, i->params[k].name, param_value(&i->params[k]));
+        json_object_set_new(
+            params, i->params[k].name,
+            pb_param_json(i->params[k].type, i->params[k].i, i->params[k].d, i->params[k].s));
     json_t *load = json_object();
     int open = pb_load_open(&i->load);
     json_object_set_new(load, "model", json_string(open ? "open" : "closed"));

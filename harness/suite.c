@@ -706,22 +706,8 @@ json_t *pb_suite_of_case(const struct pb_case_spec *c)
     json_t *params = json_object(), *runners = json_array(), *group = json_object();
     for (size_t i = 0; i < c->params.count; i++) {
         const struct pb_param_value *v = &c->params.v[i];
-        json_t *j = NULL;
-        switch (c->params.defs[i].type) {
-        case PB_PARAM_INT:
-            j = json_integer(v->i);
-            break;
-        case PB_PARAM_DOUBLE:
-            j = json_real(v->d);
-            break;
-        case PB_PARAM_BOOL:
-            j = json_boolean(v->i);
-            break;
-        case PB_PARAM_STRING:
-            j = json_string(v->s);
-            break;
-        }
-        json_object_set_new(params, c->params.defs[i].name, j);
+        json_object_set_new(params, c->params.defs[i].name,
+                            pb_param_json(c->params.defs[i].type, v->i, v->d, v->s));
     }
     json_array_append_new(runners, json_string(c->runner->name));
     json_object_set_new(group, "runners", runners);

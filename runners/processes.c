@@ -50,6 +50,8 @@ struct slot {
     uint64_t peak_rss; /* the largest of this slot's processes */
 };
 
+_Static_assert(sizeof(struct slot) == 64, "a slot is one cache line of its own");
+
 struct pool {
     struct pb_crew crew;
     struct slot *slots;

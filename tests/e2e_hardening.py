@@ -221,11 +221,29 @@ with tempfile.TemporaryDirectory() as d:
     check(all(n <= allowed for n in parents.values()),
           "the workers' parent has no thread but its own (and a sanitizer's): %s" % parents)
 
+# --isolate hands each child its case as a suite: the child runs exactly the case (the same id
+# and the same settings), however unusual its settings and parameters.
+CASE = ["-r", "threads", "-c", "3", "-w", "null", "-p", "fail_every=1000000",
+        "-p", "crash_mode=exit", "-n", "200", "--rate", "5000", "--arrivals", "poisson",
+        "--timeout", "1s", "--pin", "list:0", "--queue-depth", "64", "--grace", "1500ms",
+        "--repeat", "2", "--warmup", "1"]
+plain, _ = run_doc(CASE)
+isolated, _ = run_doc(CASE + ["--isolate"])
+if plain and isolated:
+    a, b = plain["cases"][0], isolated["cases"][0]
+    check(a["id"] == b["id"], "--isolate runs the same case: %s vs %s" % (a["id"], b["id"]))
+    for key in ("settings", "load", "queue_depth", "params", "concurrency"):
+        check(a[key] == b[key], "--isolate keeps %s: %s vs %s" % (key, a[key], b[key]))
+    check(len(b["repetitions"]) == 2 and b["warmups"] == 2,
+          "--isolate: 2 repetitions, each child's warm-up: %d, %d" % (len(b["repetitions"]),
+                                                                      b["warmups"]))
+
 # A reader that goes away (-o - | head): a failed write, so the document is rescued (exit 3),
 # not a death by SIGPIPE.
 env = dict(os.environ, PB_TEST_MARK=MARK.split("=", 1)[1], TMPDIR=tempfile.gettempdir())
-p = subprocess.Popen([PARBENCH, "run", "-r", "threads", "-c", "1", "-w", "null", "-n", "20000",
-                      "--repeat", "20", "--warmup", "0", "--quiet", "-o", "-"],
+p = subprocess.Popen([PARBENCH, "run", "-r", "threads", "-c", ",".join(map(str, range(1, 31))),
+                      "-w", "null", "-n", "2000", "--repeat", "3", "--warmup", "0", "--quiet",
+                      "-o", "-"],  # a document far larger than a pipe holds
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 p.stdout.read(10)
 p.stdout.close()
