@@ -66,7 +66,7 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
                          pb_case_median(c, PB_METRIC_LATENCY_P99));
         if (c->speedup.present)
             pb_format_ratio(sp, sizeof(sp), c->speedup.value);
-        fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %8s\n", c->info.runner,
-                c->info.workload, conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
+        fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %8s\n", c->info.runner, c->info.workload,
+                conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
     }
 }

@@ -28,8 +28,8 @@ enum pb_unit {
 };
 
 struct pb_metric_def {
-    const char *name;        /* "throughput": compare --metric, export rows, charts */
-    const char *unit_name;   /* "tasks/s", "bytes/s", "ns", "s", "bytes" */
+    const char *name;      /* "throughput": compare --metric, export rows, charts */
+    const char *unit_name; /* "tasks/s", "bytes/s", "ns", "s", "bytes" */
     enum pb_unit unit;
     const char *summary_key; /* its summary's key in a case: "throughput_per_s" */
     int bigger_is_better;

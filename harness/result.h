@@ -68,7 +68,7 @@ struct pb_speedup {
 };
 
 struct pb_case_result {
-    struct pb_case_info info; /* owned */
+    struct pb_case_info info;   /* owned */
     struct pb_cpuset *pin_plan; /* one set per worker, owned */
     unsigned pin_workers;
     struct pb_rep_result *reps; /* kept repetitions in order, owned */
@@ -104,7 +104,8 @@ double pb_case_median(const struct pb_case_result *c, enum pb_metric m);
 uint64_t pb_case_failed(const struct pb_case_result *c);
 /* Flags what makes the samples untrustworthy: spread, outliers, too-short repetitions. Each
  * warning goes to the case; fn, when not NULL, hears each one too (the console). -ENOMEM. */
-int pb_case_check_stability(struct pb_case_result *c, void (*fn)(const char *label, const char *msg));
+int pb_case_check_stability(struct pb_case_result *c,
+                            void (*fn)(const char *label, const char *msg));
 
 /* Speed-up against serial: each case whose workload, parameters and load also ran under serial
  * gets the ratio of median throughputs, and the efficiency per worker. */

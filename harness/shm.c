@@ -137,8 +137,7 @@ void *pb_shm_alloc(size_t size)
     if (p)
         return p;
     /* Past the arena: fine for threads; a forking runner's zygote checks pb_shm_in_arena. */
-    p =
-        mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 

@@ -190,7 +190,7 @@ static void test_claim_never_waits_for_a_predecessor(void **state)
     struct pb_task_item a, b;
     assert_int_equal(pb_taskq_pop(q, &a), 0); /* task 1 */
     uint64_t t0 = pb_now_ns();
-    assert_int_equal(pb_taskq_pop(q, &b), 0); /* task 2: its predecessor, task 0, never stored */
+    assert_int_equal(pb_taskq_pop(q, &b), 0);  /* task 2: its predecessor, task 0, never stored */
     assert_true(pb_now_ns() - t0 < 10000000u); /* no 100 ms stall */
     assert_int_equal(b.index, 2);
     assert_true(b.created_ns == b.taken_ns);
