@@ -138,10 +138,38 @@ with tempfile.TemporaryDirectory() as d:
                   name + ": one case, interrupted: %d cases" % len(doc["cases"]))
             kept(doc, name)
 
-# A signal in the first milliseconds, and during a long set-up (reserving 10M tasks' memory
-# on a loop), still ends in a document, at once.
-doc, _, _ = interrupt(["-r", "threads", "-w", "null", "-n", "100", "--repeat", "100000"],
-                      signal.SIGINT, False, wait_s=0.03, limit_s=1.0, name="early SIGINT")
+# A signal while the plan is still being read (the suite comes from a FIFO that the test fills
+# only after the signal) ends in a document of no case, exit 130: the handlers are in place before
+# anything else runs.
+with tempfile.TemporaryDirectory() as d:
+    fifo = os.path.join(d, "suite.fifo")
+    os.mkfifo(fifo)
+    out = os.path.join(d, "r.json")
+    env = dict(os.environ, PB_TEST_MARK=MARK.split("=", 1)[1])
+    p = subprocess.Popen([PARBENCH, "run", "--suite", fifo, "-o", out, "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(0.5)  # it waits in the suite's open: nothing is read until the test writes
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    try:  # without a reader (it died of the signal) the write end does not open
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, json.dumps({"groups": [{"runners": ["threads"], "workload": "null",
+                                             "tasks": 100}]}).encode())
+        os.close(fd)
+    except OSError:
+        pass
+    _, err = p.communicate(timeout=30)
+    check(p.returncode == 130, "a SIGINT while the plan is read: exit 130, got %d: %s" %
+          (p.returncode, err.strip()))
+    if check(os.path.exists(out), "a SIGINT while the plan is read: a document"):
+        with open(out) as f:
+            early = json.load(f)
+        validate(early, "the document of a run stopped before its first case")
+        check(early["stop_reason"] == "interrupted" and early["cases"] == [],
+              "stopped before its first case: interrupted, no case: %s, %d cases" %
+              (early["stop_reason"], len(early["cases"])))
+
+# A signal during a long set-up (reserving 10M tasks' memory on a loop) ends it at once.
 doc, _, _ = interrupt(["-r", "eventloop", "-w", "null", "-n", "10M", "--repeat", "1",
                        "--warmup", "0"], signal.SIGINT, False, wait_s=0.3, limit_s=1.0,
                       name="eventloop set-up of 10M tasks")
