@@ -19,11 +19,10 @@
 #include "harness/taskq.h"
 #include "harness/zygote.h"
 
-#define MIN_RATE   0.001 /* tasks/s: one task per 1000 s */
-#define MAX_RATE   1e9
-#define MAX_LEVEL  1000000
-#define MAX_REPEAT 1000000
-#define MAX_TASKS  UINT64_C(1000000000000)
+#define MIN_RATE  0.001 /* tasks/s: one task per 1000 s */
+#define MAX_RATE  1e9
+#define MAX_LEVEL 1000000
+#define MAX_TASKS UINT64_C(1000000000000)
 /* Shared memory the zygote's arena keeps for the workloads' own state, besides the workers'. */
 #define ARENA_SLACK (UINT64_C(64) << 20)
 
@@ -255,11 +254,11 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             o->pin_given = 1;
             break;
         case OPT_REPEAT:
-            rc = parse_unsigned("--repeat", optarg, 1, MAX_REPEAT, &s->repeat, err);
+            rc = parse_unsigned("--repeat", optarg, 1, PB_MAX_REPEAT, &s->repeat, err);
             o->repeat_given = 1;
             break;
         case OPT_WARMUP:
-            rc = parse_unsigned("--warmup", optarg, 0, MAX_REPEAT, &s->warmup, err);
+            rc = parse_unsigned("--warmup", optarg, 0, PB_MAX_REPEAT, &s->warmup, err);
             o->warmup_given = 1;
             break;
         case OPT_ISOLATE:
@@ -279,12 +278,13 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             rc = parse_max_errors(optarg, plan, err);
             break;
         case OPT_QUEUE_DEPTH:
-            rc = parse_unsigned("--queue-depth", optarg, 1, 1u << 30, &s->queue_depth, err);
+            rc = parse_unsigned("--queue-depth", optarg, 1, PB_MAX_QUEUE_DEPTH, &s->queue_depth,
+                                err);
             s->queue_depth = pb_taskq_capacity_for(s->queue_depth);
             o->queue_given = 1;
             break;
         case OPT_LOOPS:
-            rc = parse_unsigned("--loops", optarg, 1, 4096, &s->loops, err);
+            rc = parse_unsigned("--loops", optarg, 1, PB_MAX_LOOPS, &s->loops, err);
             o->loops_given = 1;
             break;
         case OPT_URL:

@@ -113,26 +113,26 @@ uint64_t pb_limits_tasks_available(void)
 }
 
 int pb_limits_check(const char *what, uint64_t threads, uint64_t processes, uint64_t bytes,
-                    struct pb_err *err)
+                    const char *hint, struct pb_err *err)
 {
     uint64_t tasks = pb_limits_tasks_available();
     if (threads + processes > tasks)
         return pb_err_set(err, -EAGAIN,
                           "%s needs %" PRIu64 " %s, but only %" PRIu64
                           " more can be started here (pid_max, threads-max, the cgroup's "
-                          "pids.max, ulimit -u): lower -c",
-                          what, threads + processes, processes ? "processes" : "threads", tasks);
+                          "pids.max, ulimit -u): %s",
+                          what, threads + processes, processes ? "processes" : "threads", tasks,
+                          hint);
     uint64_t mem = pb_limits_memory_available();
     if (bytes > mem)
         return pb_err_set(err, -ENOMEM,
-                          "%s needs about %.1f GiB of memory, but %.1f GiB are available: lower "
-                          "-c or -n",
-                          what, (double)bytes / (1u << 30), (double)mem / (1u << 30));
+                          "%s needs about %.1f GiB of memory, but %.1f GiB are available: %s", what,
+                          (double)bytes / (1u << 30), (double)mem / (1u << 30), hint);
     return 0;
 }
 
-uint64_t pb_limits_worker_bytes(const struct pb_run_spec *spec, uint64_t per_worker)
+uint64_t pb_limits_worker_bytes(const struct pb_run_spec *spec, uint64_t per_worker, int queued)
 {
     return (uint64_t)spec->workers * (sizeof(struct pb_worker_record) + per_worker) +
-           pb_taskq_size(spec->queue_depth);
+           (queued ? pb_taskq_size(spec->queue_depth) : 0);
 }

@@ -16,12 +16,12 @@ uint64_t pb_limits_memory_available(void);
  * pids.max and (not as root) RLIMIT_NPROC, minus what runs now. */
 uint64_t pb_limits_tasks_available(void);
 
-/* -ENOMEM or -EAGAIN, err naming what (the runner) needs and what there is, when threads +
- * processes new tasks or bytes of memory cannot be had. */
+/* -ENOMEM or -EAGAIN, err naming what (the runner) needs, what there is, and the hint ("lower
+ * -c"), when threads + processes new tasks or bytes of memory cannot be had. */
 int pb_limits_check(const char *what, uint64_t threads, uint64_t processes, uint64_t bytes,
-                    struct pb_err *err);
-/* The memory a repetition of spec takes besides the workload: the workers' records, the queue,
- * and per_worker bytes for each worker (a stack, a process). */
-uint64_t pb_limits_worker_bytes(const struct pb_run_spec *spec, uint64_t per_worker);
+                    const char *hint, struct pb_err *err);
+/* The memory a repetition of spec takes besides the workload: the workers' records, per_worker
+ * bytes for each worker (a stack, a process), and the bounded queue when queued. */
+uint64_t pb_limits_worker_bytes(const struct pb_run_spec *spec, uint64_t per_worker, int queued);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/limits.h"
+
 void pb_case_settings_default(struct pb_case_settings *s)
 {
     memset(s, 0, sizeof(*s));
@@ -302,12 +304,21 @@ named:
     return rc;
 }
 
+/* What a repetition takes in memory until the document is written: its typed result and its
+ * JSON (jansson's objects, then the text), and per worker its placement. Rough, on the safe side:
+ * it is there to refuse a million repetitions of a thousand workers, not to budget. */
+#define DOC_REP_BYTES    (16u << 10)
+#define DOC_WORKER_BYTES (2u << 10)
+
 int pb_plan_check(const struct pb_plan *p, const struct pb_topo *topo, struct pb_err *err)
 {
+    uint64_t doc = 0;
     for (size_t i = 0; i < p->count; i++) {
-        int rc = check_case(&p->cases[i], topo, err);
+        const struct pb_case_spec *c = &p->cases[i];
+        int rc = check_case(c, topo, err);
         if (rc < 0)
             return rc;
+        doc += (uint64_t)c->set.repeat * (DOC_REP_BYTES + pb_case_workers(c) * DOC_WORKER_BYTES);
     }
-    return 0;
+    return pb_limits_check("the plan's result document", 0, 0, doc, "lower --repeat or -c", err);
 }

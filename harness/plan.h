@@ -20,6 +20,10 @@
 #define PB_DEFAULT_WARMUP      1
 #define PB_DEFAULT_QUEUE_DEPTH PB_CASE_DEFAULT_QUEUE_DEPTH
 #define PB_DEFAULT_GRACE_NS    2000000000u
+/* The bounds a command line and a suite share. */
+#define PB_MAX_REPEAT      1000000
+#define PB_MAX_QUEUE_DEPTH (1u << 30)
+#define PB_MAX_LOOPS       4096
 
 /* What a suite may vary per group and the command line sets once for every case. */
 struct pb_case_settings {

@@ -174,10 +174,11 @@ static int read_count(struct loader *l, const json_t *v, uint64_t min, uint64_t 
     return 0;
 }
 
-static int read_unsigned(struct loader *l, const json_t *v, unsigned min, unsigned *out)
+static int read_unsigned(struct loader *l, const json_t *v, unsigned min, unsigned max,
+                         unsigned *out)
 {
     uint64_t x;
-    int rc = read_count(l, v, min, 1000000000, &x);
+    int rc = read_count(l, v, min, max, &x);
     if (rc == 0)
         *out = (unsigned)x;
     return rc;
@@ -243,16 +244,16 @@ static int read_setting(struct loader *l, const char *key, const json_t *v, stru
     echo(v, shown, sizeof(shown));
     struct pb_case_settings *cs = &s->set;
     if (strcmp(key, "repeat") == 0)
-        return read_unsigned(l, v, 1, &cs->repeat);
+        return read_unsigned(l, v, 1, PB_MAX_REPEAT, &cs->repeat);
     if (strcmp(key, "warmup") == 0)
-        return read_unsigned(l, v, 0, &cs->warmup);
+        return read_unsigned(l, v, 0, PB_MAX_REPEAT, &cs->warmup);
     if (strcmp(key, "queue_depth") == 0) {
-        if ((rc = read_unsigned(l, v, 1, &cs->queue_depth)) == 0)
+        if ((rc = read_unsigned(l, v, 1, PB_MAX_QUEUE_DEPTH, &cs->queue_depth)) == 0)
             cs->queue_depth = pb_taskq_capacity_for(cs->queue_depth);
         return rc;
     }
     if (strcmp(key, "loops") == 0)
-        return read_unsigned(l, v, 1, &cs->loops);
+        return read_unsigned(l, v, 1, PB_MAX_LOOPS, &cs->loops);
     if (strcmp(key, "concurrency") == 0)
         return read_levels(l, v, s);
     if (strcmp(key, "tasks") == 0) {

@@ -333,7 +333,8 @@ static const struct pb_crew_ops processes_crew = {
 static int processes_preflight(const struct pb_run_spec *spec, struct pb_err *err)
 {
     return pb_limits_check("processes", 0, spec->workers,
-                           pb_limits_worker_bytes(spec, PROCESS_BYTES + sizeof(struct slot)), err);
+                           pb_limits_worker_bytes(spec, PROCESS_BYTES + sizeof(struct slot), 1),
+                           "lower -c", err);
 }
 
 static int processes_run(const struct pb_run_spec *spec, struct pb_run_stats *stats,

@@ -14,6 +14,9 @@
 #include "harness/worker.h"
 #include "harness/runner.h"
 
+/* What a thread costs besides its record: the pages of its stack it touches, its descriptors. */
+#define THREAD_BYTES (64u << 10)
+
 struct pool {
     struct pb_crew crew;
     struct pb_taskq *q;
@@ -89,7 +92,8 @@ static const struct pb_crew_ops threads_crew = {
 
 static int threads_preflight(const struct pb_run_spec *spec, struct pb_err *err)
 {
-    return pb_limits_check("threads", spec->workers, 0, pb_limits_worker_bytes(spec, 0), err);
+    return pb_limits_check("threads", spec->workers, 0,
+                           pb_limits_worker_bytes(spec, THREAD_BYTES, 1), "lower -c", err);
 }
 
 static int threads_run(const struct pb_run_spec *spec, struct pb_run_stats *stats,
