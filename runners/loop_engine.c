@@ -548,5 +548,5 @@ int pb_loop_engine_preflight(const struct pb_run_spec *spec, struct pb_err *err)
     uint64_t per = pb_loop_engine_task_bytes(spec->wl);
     uint64_t bytes = tasks > UINT64_MAX / per ? UINT64_MAX : tasks * per;
     bytes += pb_limits_worker_bytes(spec, 1u << 20, 0);
-    return pb_limits_check("an event loop's tasks", spec->workers, 0, bytes, "lower -c or -n", err);
+    return pb_limits_check("holding every task on the loop", spec->workers, 0, bytes, "lower -c or -n", err);
 }
