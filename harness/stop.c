@@ -21,6 +21,7 @@ struct stop_channel {
 
 static struct stop_channel local = {.grace_end_ns = UINT64_MAX};
 static struct stop_channel *chan = &local;
+_Atomic uint32_t *pb_stop_word = &local.reason;
 
 void pb_stop_request(enum pb_stop_reason reason)
 {
@@ -54,6 +55,7 @@ int pb_stop_setup(void)
     memset(c, 0, sizeof(*c));
     atomic_store(&c->grace_end_ns, UINT64_MAX);
     chan = c;
+    pb_stop_word = &c->reason;
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -66,11 +68,6 @@ int pb_stop_setup(void)
 enum pb_stop_reason pb_stop_reason(void)
 {
     return (enum pb_stop_reason)atomic_load_explicit(&chan->reason, memory_order_relaxed);
-}
-
-int pb_stop_requested(void)
-{
-    return atomic_load_explicit(&chan->reason, memory_order_relaxed) != PB_STOP_NONE;
 }
 
 int pb_stop_signal(void)

@@ -29,7 +29,14 @@ int pb_stop_setup(void);
 /* Raises the stop (the first reason wins) and wakes every watched word. Async-signal-safe. */
 void pb_stop_request(enum pb_stop_reason reason);
 enum pb_stop_reason pb_stop_reason(void);
-int pb_stop_requested(void);
+
+/* The word every per-task check reads: inline, as loops look at it once per task. */
+extern _Atomic uint32_t *pb_stop_word;
+
+static inline int pb_stop_requested(void)
+{
+    return atomic_load_explicit(pb_stop_word, memory_order_relaxed) != PB_STOP_NONE;
+}
 /* The signal that raised the stop, or 0. */
 int pb_stop_signal(void);
 /* "interrupted", "fail_fast", "error" or "completed" (no stop), as documents write it. */
