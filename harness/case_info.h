@@ -61,7 +61,5 @@ char *pb_case_info_params_text(const struct pb_case_info *c);
 void pb_case_info_load_text(const struct pb_case_info *c, char *buf, size_t len);
 /* A typed parameter value as its JSON scalar (a non-finite real: null). A new reference. */
 json_t *pb_param_json(enum pb_param_type type, int64_t i, double d, const char *s);
-/* A parameter's value in canonical text (shortest round trip for reals). */
-void pb_case_param_text(const struct pb_case_param *p, char *buf, size_t len);
 
 #endif

@@ -21,7 +21,7 @@
 #define PB_COMPILER "gcc " __VERSION__
 #endif
 
-void pb_utc_now(char *buf, size_t len)
+static void utc_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -103,7 +103,7 @@ static json_t *settings(const struct pb_plan *plan)
 json_t *pb_doc_new(int argc, char **argv, const struct pb_topo *topo, const struct pb_plan *plan)
 {
     char now[32];
-    pb_utc_now(now, sizeof(now));
+    utc_now(now, sizeof(now));
     json_t *tool = json_object();
     json_object_set_new(tool, "name", json_string("parbench"));
     json_object_set_new(tool, "version", json_string(PB_VERSION));
@@ -139,7 +139,7 @@ json_t *pb_doc_new(int argc, char **argv, const struct pb_topo *topo, const stru
 void pb_doc_finish(json_t *doc, const char *stop_reason)
 {
     char now[32];
-    pb_utc_now(now, sizeof(now));
+    utc_now(now, sizeof(now));
     json_object_set_new(doc, "complete", json_boolean(strcmp(stop_reason, "completed") == 0));
     json_object_set_new(doc, "stop_reason", json_string(stop_reason));
     json_object_set_new(doc, "finished_at", json_string(now));
@@ -188,7 +188,7 @@ static json_t *placement(const struct pb_rep_result *r)
     return p;
 }
 
-json_t *pb_doc_rep_json(const struct pb_rep_result *r)
+static json_t *rep_json(const struct pb_rep_result *r)
 {
     json_t *o = json_object();
     json_object_set_new(o, "complete", json_boolean(r->complete));
@@ -254,7 +254,7 @@ static json_t *seconds(uint64_t ns)
     return json_real((double)ns / 1e9);
 }
 
-json_t *pb_doc_case_json(const struct pb_case_result *c)
+static json_t *case_json(const struct pb_case_result *c)
 {
     const struct pb_case_info *i = &c->info;
     json_t *params = json_object();
@@ -300,7 +300,7 @@ json_t *pb_doc_case_json(const struct pb_case_result *c)
     json_object_set_new(o, "warmups", json_integer(c->warmups));
     json_t *reps = json_array();
     for (size_t r = 0; r < c->nreps; r++)
-        json_array_append_new(reps, pb_doc_rep_json(&c->reps[r]));
+        json_array_append_new(reps, rep_json(&c->reps[r]));
     json_object_set_new(o, "repetitions", reps);
     json_t *warns = json_array();
     for (size_t w = 0; w < c->nwarnings; w++)
@@ -340,7 +340,7 @@ int pb_doc_set_cases(json_t *doc, const struct pb_case_result *cases, size_t n)
         json_object_set_new(doc, "warnings", warns);
     }
     for (size_t i = 0; i < n; i++) {
-        json_t *c = pb_doc_case_json(&cases[i]);
+        json_t *c = case_json(&cases[i]);
         if (!c || json_array_append_new(arr, c)) {
             json_decref(arr);
             return -ENOMEM;

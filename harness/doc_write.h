@@ -18,12 +18,7 @@ void pb_doc_finish(json_t *doc, const char *stop_reason);
 /* Replaces the document's "cases" with these, and adds each case's warnings to the document's
  * "warnings" prefixed with its label (once). -ENOMEM. */
 int pb_doc_set_cases(json_t *doc, const struct pb_case_result *cases, size_t n);
-/* One case or one repetition as the document holds it (new references; NULL on no memory). */
-json_t *pb_doc_case_json(const struct pb_case_result *c);
-json_t *pb_doc_rep_json(const struct pb_rep_result *r);
 /* DIR/<UTC time>-<host>.json: where a run's document goes by default. */
 void pb_doc_default_path(char *buf, size_t len, const char *dir);
-/* UTC now as 2026-11-24T10:00:00Z. */
-void pb_utc_now(char *buf, size_t len);
 
 #endif

@@ -20,7 +20,7 @@ const double pb_spectrum_percentiles[PB_SPECTRUM_POINTS] = {
     0,  10, 20, 30, 40,   50,   60,    70,    75,     80, 85,
     90, 95, 97, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100};
 
-void pb_percentiles_of(const struct pb_hist *h, struct pb_percentiles *p)
+static void percentiles_of(const struct pb_hist *h, struct pb_percentiles *p)
 {
     p->min = h->count ? h->min : 0;
     p->p50 = pb_hist_percentile(h, 50);
@@ -83,8 +83,8 @@ int pb_rep_from_records(struct pb_rep_result *r, const struct pb_worker_record *
     r->throughput_per_s = r->wall_s > 0 ? (double)r->ok / r->wall_s : 0;
     r->has_bytes = bytes > 0;
     r->bytes_per_s = r->wall_s > 0 ? (double)bytes / r->wall_s : 0;
-    pb_percentiles_of(lat, &r->latency);
-    pb_percentiles_of(svc, &r->service);
+    percentiles_of(lat, &r->latency);
+    percentiles_of(svc, &r->service);
     r->check_ok = 1;
     free(lat);
     free(svc);

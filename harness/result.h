@@ -55,7 +55,6 @@ int pb_rep_from_records(struct pb_rep_result *r, const struct pb_worker_record *
 void pb_rep_free(struct pb_rep_result *r);
 /* A deep copy (the JSON members get their own references). -ENOMEM. */
 int pb_rep_copy(struct pb_rep_result *dst, const struct pb_rep_result *src);
-void pb_percentiles_of(const struct pb_hist *h, struct pb_percentiles *p);
 
 #define PB_SPECTRUM_POINTS 21
 /* The percentiles of a case's latency spectrum. */

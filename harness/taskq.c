@@ -71,10 +71,16 @@ void pb_taskq_start_closed(struct pb_taskq *q, uint64_t tasks, uint64_t start_ns
     q->claim_deadline_ns = tasks ? 0 : deadline_ns;
 }
 
+static uint64_t queue_length(const struct pb_taskq *q)
+{
+    uint64_t h = atomic_load(&q->head), t = atomic_load(&q->tail);
+    return h > t ? h - t : 0;
+}
+
 int pb_taskq_drained(const struct pb_taskq *q)
 {
     if (!q->claiming)
-        return pb_taskq_length(q) == 0 && atomic_load(&q->state) != Q_OPEN;
+        return queue_length(q) == 0 && atomic_load(&q->state) != Q_OPEN;
     return atomic_load(&q->next_claim) >= q->claim_limit ||
            (q->claim_deadline_ns && pb_now_ns() >= q->claim_deadline_ns);
 }
@@ -111,12 +117,6 @@ static int claim(struct pb_taskq *q, struct pb_task_item *out)
     }
     *out = (struct pb_task_item){.index = i, .created_ns = created, .taken_ns = now};
     return 0;
-}
-
-uint64_t pb_taskq_length(const struct pb_taskq *q)
-{
-    uint64_t h = atomic_load(&q->head), t = atomic_load(&q->tail);
-    return h > t ? h - t : 0;
 }
 
 static int try_push(struct pb_taskq *q, const struct pb_task_item *item)
@@ -182,7 +182,7 @@ static void wake_producer(struct pb_taskq *q)
 {
     pb_fence(&q->fence);
     if (atomic_load_explicit(&q->producer_waiting, memory_order_relaxed) &&
-        pb_taskq_length(q) <= (q->mask + 1) / 2) {
+        queue_length(q) <= (q->mask + 1) / 2) {
         atomic_fetch_add(&q->not_full, 1);
         pb_futex_wake(&q->not_full, INT32_MAX);
     }
@@ -206,7 +206,7 @@ int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint6
         uint32_t seen = atomic_load(&q->not_full);
         atomic_store(&q->producer_waiting, 1);
         pb_fence(&q->fence);
-        if (pb_taskq_length(q) <= q->mask || pb_stop_requested()) { /* a slot freed meanwhile */
+        if (queue_length(q) <= q->mask || pb_stop_requested()) { /* a slot freed meanwhile */
             atomic_store(&q->producer_waiting, 0);
             continue;
         }
@@ -245,7 +245,7 @@ int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out)
         uint32_t seen = atomic_load(&q->not_empty);
         atomic_fetch_add(&q->consumers_waiting, 1);
         pb_fence(&q->fence);
-        if (pb_taskq_length(q) == 0 && atomic_load(&q->state) == Q_OPEN && !pb_stop_requested())
+        if (queue_length(q) == 0 && atomic_load(&q->state) == Q_OPEN && !pb_stop_requested())
             pb_futex_wait(&q->not_empty, seen, 0);
         atomic_fetch_sub(&q->consumers_waiting, 1);
         spin = 0;

@@ -70,6 +70,5 @@ int pb_taskq_push(struct pb_taskq *q, uint64_t index, uint64_t created_ns, uint6
 int pb_taskq_pop(struct pb_taskq *q, struct pb_task_item *out);
 /* No more items will come; workers drain what is queued. */
 void pb_taskq_close(struct pb_taskq *q);
-uint64_t pb_taskq_length(const struct pb_taskq *q);
 
 #endif

@@ -500,7 +500,7 @@ static const struct pb_crew_ops loop_crew = {
     .join = loop_join,
 };
 
-size_t pb_loop_engine_task_bytes(const struct pb_workload_ops *wl)
+static size_t task_bytes(const struct pb_workload_ops *wl)
 {
     return (sizeof(struct loop_task) + wl->task_size + 15) & ~(size_t)15;
 }
@@ -524,7 +524,7 @@ int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct 
         w->index = k;
         w->rec = &spec->records[k];
         w->next_index = &e.next_index;
-        w->slot_size = pb_loop_engine_task_bytes(spec->wl);
+        w->slot_size = task_bytes(spec->wl);
         /* This loop's share: every n-th task, 1/n of the rate and of the permits. */
         w->load = pb_load_share(&spec->load, k, n);
         w->permits = permits ? permits / n + (k < permits % n) : UINT64_MAX;
@@ -545,8 +545,9 @@ int pb_loop_engine_preflight(const struct pb_run_spec *spec, struct pb_err *err)
     uint64_t tasks = pb_load_max_tasks(&spec->load);
     if (!tasks)
         tasks = spec->concurrency;
-    uint64_t per = pb_loop_engine_task_bytes(spec->wl);
+    uint64_t per = task_bytes(spec->wl);
     uint64_t bytes = tasks > UINT64_MAX / per ? UINT64_MAX : tasks * per;
     bytes += pb_limits_worker_bytes(spec, 1u << 20, 0);
-    return pb_limits_check("holding every task on the loop", spec->workers, 0, bytes, "lower -c or -n", err);
+    return pb_limits_check("holding every task on the loop", spec->workers, 0, bytes,
+                           "lower -c or -n", err);
 }

@@ -12,7 +12,5 @@ int pb_loop_engine_run(const struct pb_run_spec *spec, unsigned permits, struct 
 /* Every task of a loop holds a slot: memory for all of them must fit (a gather of -n 1G would
  * meet the OOM killer). */
 int pb_loop_engine_preflight(const struct pb_run_spec *spec, struct pb_err *err);
-/* Bytes a task takes on a loop. */
-size_t pb_loop_engine_task_bytes(const struct pb_workload_ops *wl);
 
 #endif
