@@ -204,12 +204,18 @@ int pb_case_info_copy(struct pb_case_info *dst, const struct pb_case_info *src)
     return rc;
 }
 
+void pb_case_label_of(const char *runner, const char *workload, unsigned concurrency, char *buf,
+                      size_t len)
+{
+    if (concurrency)
+        snprintf(buf, len, "%s %s c=%u", runner, workload, concurrency);
+    else
+        snprintf(buf, len, "%s %s c=all", runner, workload);
+}
+
 void pb_case_info_label(const struct pb_case_info *c, char *buf, size_t len)
 {
-    if (c->gather)
-        snprintf(buf, len, "%s %s c=all", c->runner, c->workload);
-    else
-        snprintf(buf, len, "%s %s c=%u", c->runner, c->workload, c->concurrency);
+    pb_case_label_of(c->runner, c->workload, c->gather ? 0 : c->concurrency, buf, len);
 }
 
 char *pb_case_info_params_text(const struct pb_case_info *c)

@@ -53,7 +53,9 @@ int pb_case_info_finish(struct pb_case_info *c);
 void pb_case_info_free(struct pb_case_info *c);
 /* A deep copy. -ENOMEM. */
 int pb_case_info_copy(struct pb_case_info *dst, const struct pb_case_info *src);
-/* A label for messages: "threads cpu.sumsq c=2" ("c=all" for a gather). */
+/* A label for messages: "threads cpu.sumsq c=2" ("c=all" for a gather, concurrency 0). */
+void pb_case_label_of(const char *runner, const char *workload, unsigned concurrency, char *buf,
+                      size_t len);
 void pb_case_info_label(const struct pb_case_info *c, char *buf, size_t len);
 /* Parameters as "k=v,k=v" in canonical form, sorted by name ("" when none). Allocated. */
 char *pb_case_info_params_text(const struct pb_case_info *c);

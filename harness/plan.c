@@ -92,10 +92,7 @@ unsigned pb_case_workers(const struct pb_case_spec *c)
 
 void pb_case_label(const struct pb_case_spec *c, char *buf, size_t len)
 {
-    if (c->concurrency)
-        snprintf(buf, len, "%s %s c=%u", c->runner->name, c->workload->name, c->concurrency);
-    else
-        snprintf(buf, len, "%s %s c=all", c->runner->name, c->workload->name);
+    pb_case_label_of(c->runner->name, c->workload->name, c->concurrency, buf, len);
 }
 
 void pb_case_workload_env(const struct pb_case_spec *c, struct pb_workload_env *env)
