@@ -370,6 +370,43 @@ static int parse_levels(struct run_opts *o, struct pb_err *err)
     return rc;
 }
 
+/* The command line's parameters: one value each (a suite may give several). */
+struct axes {
+    struct pb_param_axis axes[PB_PARAMS_MAX];
+    const char *values[PB_PARAMS_MAX];
+    char keys[PB_PARAMS_MAX][128];
+    size_t n;
+};
+
+/* Adds key (len bytes of it) = value, which opt gave; the workload must have the key, once. */
+static int add_axis(struct axes *a, const struct pb_workload_ops *w, const char *key, size_t len,
+                    const char *value, const char *opt, struct pb_err *err)
+{
+    struct pb_quote q;
+    char k[128];
+    snprintf(k, sizeof(k), "%.*s", (int)(len < sizeof(k) ? len : sizeof(k) - 1), key);
+    const struct pb_params defs = {.defs = w->params, .count = w->nparams};
+    if (len >= sizeof(k) || !pb_params_find(&defs, k)) {
+        char names[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < w->nparams && used < sizeof(names); i++)
+            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+                                     w->params[i].name);
+        return pb_err_set(err, -EINVAL, "%s: workload %s has no parameter %s (it has: %s)", opt,
+                          w->name, pb_quote(&q, k), used ? names : "none");
+    }
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->keys[i], k) == 0)
+            return pb_err_set(err, -EINVAL, "%s: parameter %s is given twice", opt,
+                              pb_quote(&q, k));
+    snprintf(a->keys[a->n], sizeof(a->keys[0]), "%s", k);
+    a->values[a->n] = value;
+    a->axes[a->n] =
+        (struct pb_param_axis){.key = a->keys[a->n], .values = &a->values[a->n], .count = 1};
+    a->n++;
+    return 0;
+}
+
 static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
 {
     struct pb_quote q;
@@ -390,10 +427,7 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     if (!o->nrunners)
         return pb_err_set(err, -EINVAL, "no runner: give -r NAME[,NAME] ('parbench list')");
     const struct pb_runner_ops **runners = calloc(o->nrunners, sizeof(*runners));
-    struct pb_param_axis axes[PB_PARAMS_MAX + 1];
-    const char *values[PB_PARAMS_MAX + 1];
-    size_t naxes = 0;
-    char keys[PB_PARAMS_MAX + 1][128];
+    struct axes ax = {.n = 0};
     int rc = runners ? 0 : pb_err_set(err, -ENOMEM, "out of memory");
     for (size_t r = 0; rc == 0 && r < o->nrunners; r++) {
         runners[r] = pb_runner_find(o->runners[r]);
@@ -407,44 +441,16 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     }
     if (rc == 0 && o->nlevel_opts)
         rc = parse_levels(o, err);
-    /* --url is -p url=URL, for a workload with a url parameter. */
-    if (rc == 0 && o->url && push(&o->params, &o->nparams, NULL) == 0) {
-        memmove(o->params + 1, o->params, (o->nparams - 1) * sizeof(*o->params));
-        o->params[0] = NULL;
-    }
     for (size_t i = 0; rc == 0 && i < o->nparams; i++) {
-        const char *p = o->params[i] ? o->params[i] : "url",
-                   *eq = o->params[i] ? strchr(p, '=') : p + 3;
-        if (!eq || eq == p || (size_t)(eq - p) >= sizeof(keys[0])) {
-            rc = pb_err_set(err, -EINVAL, "-p %s: expected key=value", pb_quote(&q, p));
-            break;
-        }
-        if (naxes == PB_PARAMS_MAX + 1) {
-            rc = pb_err_set(err, -EINVAL, "-p: more parameters than any workload has");
-            break;
-        }
-        snprintf(keys[naxes], sizeof(keys[0]), "%.*s", (int)(eq - p), p);
-        if (!pb_params_find(&(struct pb_params){.defs = w->params, .count = w->nparams},
-                            keys[naxes])) {
-            char names[512] = "";
-            size_t len = 0;
-            for (size_t k = 0; k < w->nparams && len < sizeof(names); k++)
-                len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", k ? ", " : "",
-                                        w->params[k].name);
-            rc = pb_err_set(err, -EINVAL, "%sworkload %s has no parameter %s (it has: %s)",
-                            o->params[i] ? "" : "--url: ", w->name, pb_quote(&q, keys[naxes]),
-                            len ? names : "none");
-            break;
-        }
-        for (size_t k = 0; k < naxes; k++)
-            if (strcmp(keys[k], keys[naxes]) == 0)
-                rc = pb_err_set(err, -EINVAL, "-p: parameter %s is given twice",
-                                pb_quote(&q, keys[naxes]));
-        values[naxes] = o->params[i] ? eq + 1 : o->url;
-        axes[naxes] =
-            (struct pb_param_axis){.key = keys[naxes], .values = &values[naxes], .count = 1};
-        naxes++;
+        const char *eq = strchr(o->params[i], '=');
+        if (!eq || eq == o->params[i])
+            rc = pb_err_set(err, -EINVAL, "-p %s: expected key=value", pb_quote(&q, o->params[i]));
+        else
+            rc = add_axis(&ax, w, o->params[i], (size_t)(eq - o->params[i]), eq + 1, "-p", err);
     }
+    /* --url is -p url=URL, for a workload with a url parameter. */
+    if (rc == 0 && o->url)
+        rc = add_axis(&ax, w, "url", 3, o->url, "--url", err);
     unsigned one = 1;
     struct pb_matrix m = {
         .workload = w,
@@ -453,8 +459,8 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
         .levels = o->nlevels ? o->levels : &one,
         .nlevels = o->nlevels ? o->nlevels : 1,
         .levels_explicit = o->nlevels > 0,
-        .axes = axes,
-        .naxes = naxes,
+        .axes = ax.axes,
+        .naxes = ax.n,
         .set = o->set,
     };
     if (rc == 0)
