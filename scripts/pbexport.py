@@ -78,27 +78,44 @@ def output_dir(path):
         os.makedirs(path, exist_ok=True)
     except OSError as e:
         die("%s: cannot create the directory: %s" % (path, e.strerror), 3)
+    probe = None
     try:
         fd, probe = tempfile.mkstemp(dir=path, prefix=".probe-")
         os.close(fd)
-        os.unlink(probe)
     except OSError as e:
         die("%s: cannot write there: %s" % (path, e.strerror), 3)
+    finally:  # also when Ctrl-C lands between the two
+        if probe:
+            try:
+                os.unlink(probe)
+            except OSError:
+                pass
 
 
 def write_text(path, text):
     """Writes a whole file or nothing: a temporary file renamed over it, removed on failure."""
-    tmp = "%s.tmp.%d" % (path, os.getpid())
+    tmp = None
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        # created exclusively beside the file: a link planted at a guessable name is not followed
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
+                                   prefix=os.path.basename(path) + ".tmp.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:
-            os.unlink(tmp)
+            if tmp:
+                os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 _parbench = None
