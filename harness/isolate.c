@@ -3,17 +3,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness/child.h"
 #include "harness/doc_read.h"
+#include "harness/merge.h"
 #include "harness/stop.h"
 #include "harness/suite.h"
 
@@ -128,56 +127,43 @@ static int run_child(char **argv, FILE *suite, json_t **doc, struct pb_child *ch
     return 0;
 }
 
-/* The spectrum of the merged repetitions: the per-percentile median of the children's. */
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void median_spectrum(struct pb_case_result *result, uint64_t (*spectra)[PB_SPECTRUM_POINTS],
-                            size_t n)
-{
-    if (!n)
-        return;
-    uint64_t *v = malloc(n * sizeof(*v));
-    if (!v)
-        return;
-    for (int p = 0; p < PB_SPECTRUM_POINTS; p++) {
-        for (size_t i = 0; i < n; i++)
-            v[i] = spectra[i][p];
-        qsort(v, n, sizeof(*v), cmp_u64);
-        result->spectrum[p] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
-    result->has_spectrum = 1;
-    free(v);
-}
-
-/* Takes the child's one case into result; says whether the child stopped. */
-static int absorb(struct pb_case_result *result, struct pb_doc *d, int *stopped,
-                  uint64_t (*spectrum)[PB_SPECTRUM_POINTS], int *has_spectrum, struct pb_err *err)
+/* Whether the child stopped, and why; -EIO when it ran more than its one case. */
+static int child_stopped(const struct pb_doc *d, int *stopped, struct pb_err *err)
 {
     const char *reason = pb_doc_str(d, NULL, "stop_reason");
     if (strcmp(reason, "completed") != 0)
         *stopped = strcmp(reason, "fail_fast") == 0 ? PB_STOP_FAIL_FAST : PB_STOP_SIGNAL;
-    if (d->ncases != 1)
-        return d->ncases || !*stopped
-                   ? pb_err_set(err, -EIO, "--isolate: the child ran %zu cases, not one", d->ncases)
-                   : 0;
-    struct pb_case_result *c = &d->cases[0];
-    result->warmups += c->warmups;
-    for (size_t i = 0; i < c->nreps; i++)
-        if (pb_case_result_add_rep(result, &c->reps[i]) < 0)
-            return pb_err_set(err, -ENOMEM, "--isolate: out of memory");
-    c->nreps = 0;
-    for (size_t i = 0; i < c->nwarnings; i++)
-        if (pb_case_result_warn(result, "%s", c->warnings[i]) < 0)
-            return pb_err_set(err, -ENOMEM, "--isolate: out of memory");
-    if (c->has_spectrum) {
-        memcpy(*spectrum, c->spectrum, sizeof(c->spectrum));
-        *has_spectrum = 1;
-    }
+    if (d->ncases > 1 || (d->ncases == 0 && !*stopped))
+        return pb_err_set(err, -EIO, "--isolate: the child ran %zu cases, not one", d->ncases);
     return 0;
+}
+
+/* The children's documents merged as rounds of one plan are merge's to do (repetitions in
+ * order, warm-ups, warnings, the per-percentile median of the spectra); result keeps the
+ * settings of the case as planned. */
+static int take_merged(struct pb_case_result *result, const struct pb_doc *docs, size_t n,
+                       struct pb_err *err)
+{
+    struct pb_case_result *merged = NULL;
+    size_t nmerged = 0;
+    int rc = n ? pb_merge_cases(docs, n, 0, &merged, &nmerged, err) : 0;
+    if (rc == 0 && nmerged == 1) {
+        struct pb_case_result *m = &merged[0];
+        for (size_t i = 0; i < m->nreps && rc == 0; i++)
+            rc = pb_case_result_add_rep(result, &m->reps[i]);
+        for (size_t i = 0; i < m->nwarnings && rc == 0; i++)
+            rc = pb_case_result_warn(result, "%s", m->warnings[i]);
+        if (rc < 0)
+            pb_err_set(err, rc, "--isolate: out of memory");
+        m->nreps = 0;
+        result->warmups = m->warmups;
+        result->has_spectrum = m->has_spectrum;
+        memcpy(result->spectrum, m->spectrum, sizeof(m->spectrum));
+    }
+    for (size_t i = 0; i < nmerged; i++)
+        pb_case_result_free(&merged[i]);
+    free(merged);
+    return rc;
 }
 
 int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c,
@@ -187,16 +173,15 @@ int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c,
                     "-o",       "-",   "--max-errors", "100%",       NULL,       NULL};
     if (plan->fail_fast)
         argv[11] = "--fail-fast";
-    uint64_t(*spectra)[PB_SPECTRUM_POINTS] = calloc(c->set.repeat, sizeof(*spectra));
+    struct pb_doc *docs = calloc(c->set.repeat, sizeof(*docs));
     FILE *suite = NULL;
-    size_t nspectra = 0;
-    int rc = spectra ? suite_file(c, &suite, err) : pb_err_set(err, -ENOMEM, "out of memory");
+    size_t n = 0;
+    int rc = docs ? suite_file(c, &suite, err) : pb_err_set(err, -ENOMEM, "out of memory");
     for (unsigned r = 0; rc == 0 && r < c->set.repeat && !pb_stop_requested(); r++) {
         struct pb_child child;
         json_t *doc = NULL;
-        struct pb_doc d = {0};
         char why[400];
-        int stopped = 0, has_spectrum = 0;
+        int stopped = 0;
         if ((rc = run_child(argv, suite, &doc, &child, why, sizeof(why), err)) < 0)
             break;
         if (!doc) {
@@ -206,23 +191,29 @@ int pb_isolate_case(const struct pb_plan *plan, const struct pb_case_spec *c,
                             desc, why[0] ? ": " : "", why);
             break;
         }
-        if ((rc = pb_doc_from_json(&d, doc, "--isolate child", err)) < 0) {
-            pb_doc_destroy(&d);
-            json_decref(doc);
+        rc = pb_doc_from_json(&docs[n], doc, "--isolate child", err);
+        json_decref(doc);
+        if (rc == 0)
+            rc = child_stopped(&docs[n], &stopped, err);
+        if (rc < 0) {
+            pb_doc_destroy(&docs[n]);
             break;
         }
-        json_decref(doc);
-        rc = absorb(result, &d, &stopped, &spectra[nspectra], &has_spectrum, err);
-        nspectra += has_spectrum;
-        pb_doc_destroy(&d);
+        n++;
         /* A child that stopped stops the case, and the plan (a stop of its own, or ours). */
         if (rc == 0 && stopped && !pb_stop_requested())
             pb_stop_request((enum pb_stop_reason)stopped);
     }
-    median_spectrum(result, spectra, nspectra);
+    /* What the children measured is kept, also when a later one failed (its message stands). */
+    struct pb_err merr = {""};
+    int mrc = take_merged(result, docs, n, rc < 0 ? &merr : err);
+    if (rc == 0)
+        rc = mrc;
     result->complete = rc == 0 && result->nreps == c->set.repeat && !pb_stop_requested();
+    for (size_t i = 0; i < n; i++)
+        pb_doc_destroy(&docs[i]);
+    free(docs);
     if (suite)
         fclose(suite);
-    free(spectra);
     return rc;
 }
