@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit.h"
+
 #include "harness/child.h"
 #include "harness/clock.h"
 
@@ -128,21 +130,6 @@ static void read_until(int fd, const char *want)
         got += (size_t)n;
     buf[got] = 0;
     assert_string_equal(buf, want);
-}
-
-static int gone(int pid)
-{
-    char path[64], state = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return 1;
-    if (fscanf(f, "%*d %*s %c", &state) != 1)
-        state = 0;
-    fclose(f);
-    return state == 'Z' || state == 'X';
 }
 
 static void test_stdio_and_no_other_fds(void **state)
@@ -394,7 +381,7 @@ static void test_stop_kills_a_stubborn_child(void **state)
     took = pb_now_ns() - t0;
     assert_true(took >= 200000000u && took < 2000000000u);
     assert_true(c.reaped && c.killed && WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGKILL);
-    assert_true(gone(c.pid));
+    assert_true(test_gone(c.pid));
     assert_int_equal(pb_child_stop(&c, 200), -ETIMEDOUT);
     assert_int_equal(pb_child_kill(&c, SIGTERM), -ESRCH);
 }
@@ -444,12 +431,12 @@ static void test_dies_with_parent(void **state)
     assert_int_equal(read(fds[0], &pid, sizeof(pid)), (ssize_t)sizeof(pid));
     close(fds[0]);
     assert_true(pid > 0);
-    assert_false(gone(pid));
+    assert_false(test_gone(pid));
     kill(mid, SIGKILL);
     waitpid(mid, NULL, 0);
-    for (i = 0; i < 200 && !gone(pid); i++)
+    for (i = 0; i < 200 && !test_gone(pid); i++)
         usleep(10000);
-    assert_true(gone(pid));
+    assert_true(test_gone(pid));
 }
 
 static atomic_int busy_stop;

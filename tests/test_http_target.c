@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit.h"
+
 #include "fixtures/http_target.h"
 #include "harness/cmd_serve.h"
 
@@ -47,22 +49,6 @@ static size_t fetch(int port, const char *path, char *buf, size_t len)
     return got;
 }
 
-static int gone(int pid)
-{
-    char path[64], state = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return 1;
-    /* a zombie nobody reaps (PID 1 in a container may not) is dead too */
-    if (fscanf(f, "%*d %*s %c", &state) != 1)
-        state = 0;
-    fclose(f);
-    return state == 'Z' || state == 'X';
-}
-
 static void test_spawn_fetch_stop(void **state)
 {
     struct pb_http_target *t = NULL;
@@ -85,7 +71,7 @@ static void test_spawn_fetch_stop(void **state)
 
     assert_int_equal(pb_http_target_stop(t, &user, &sys), 0);
     assert_true(user >= 0 && sys >= 0 && user + sys < 10);
-    assert_true(gone(pb_http_target_pid(t)));
+    assert_true(test_gone(pb_http_target_pid(t)));
     /* a second stop repeats the figures */
     assert_int_equal(pb_http_target_stop(t, &user, NULL), 0);
     pb_http_target_destroy(t);
@@ -127,7 +113,7 @@ static void test_destroy_stops(void **state)
     assert_int_equal(pb_http_target_start(-1, &t, &err), 0);
     pid = pb_http_target_pid(t);
     pb_http_target_destroy(t);
-    assert_true(gone(pid));
+    assert_true(test_gone(pid));
 }
 
 static void test_crashed_target(void **state)
@@ -242,12 +228,12 @@ static void test_dies_with_parent(void **state)
     assert_int_equal(read(fds[0], &pid, sizeof(pid)), (ssize_t)sizeof(pid));
     close(fds[0]);
     assert_true(pid > 0);
-    assert_false(gone(pid));
+    assert_false(test_gone(pid));
     kill(mid, SIGKILL);
     waitpid(mid, NULL, 0);
-    for (i = 0; i < 200 && !gone(pid); i++)
+    for (i = 0; i < 200 && !test_gone(pid); i++)
         usleep(10000);
-    assert_true(gone(pid));
+    assert_true(test_gone(pid));
 }
 
 /* `serve`, or as PB_TEST_SERVE says, a serve that fails to start in one way. */

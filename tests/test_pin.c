@@ -9,26 +9,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "tests/unit.h"
 #include <jansson.h>
 
 #include "harness/pin.h"
 #include "harness/topo.h"
-
-#define SMALL "synthetic:pack:1 core:2 pu:1"
-#define BIG   "synthetic:pack:2 core:8 pu:2"
-#define INTEL "synthetic:pack:2 core:8 pu:2(indexes=2*16:1*2)"
-#define NUMA4 "synthetic:pack:2 numa:2 core:4 pu:2"
-#define FLAT4 "synthetic:numa:4 core:4 pu:1"
-
-static struct pb_topo *load(const char *source)
-{
-    struct pb_topo *t = NULL;
-    struct pb_err err = {{0}};
-    int rc = pb_topo_load(&t, source, &err);
-    if (rc != 0)
-        fail_msg("loading %s: %s", source ? source : "this machine", err.msg);
-    return t;
-}
 
 static struct pb_pin_plan *plan(const struct pb_topo *t, const char *pin, unsigned n)
 {
@@ -75,7 +61,7 @@ static int spare(const struct pb_topo *t, const char *pin, unsigned n)
 
 static void test_plan_small(void **state)
 {
-    struct pb_topo *t = load(SMALL);
+    struct pb_topo *t = test_load_topo(TOPO_SMALL);
     expect_plan(t, "compact", 2, (const char *[]){"0", "1"});
     expect_plan(t, "compact", 3, (const char *[]){"0", "1", "0"});
     expect_plan(t, "scatter", 1, (const char *[]){"0"});
@@ -106,7 +92,7 @@ static void test_plan_small(void **state)
 
 static void test_plan_2x8x2(void **state)
 {
-    struct pb_topo *t = load(BIG);
+    struct pb_topo *t = test_load_topo(TOPO_BIG);
     /* compact: both PUs of core 0 first */
     expect_plan(t, "compact", 2, (const char *[]){"0", "1"});
     expect_plan(t, "compact", 33,
@@ -164,7 +150,7 @@ static void test_plan_2x8x2(void **state)
 
 static void test_plan_intel_numbering(void **state)
 {
-    struct pb_topo *t = load(INTEL);
+    struct pb_topo *t = test_load_topo(TOPO_INTEL);
     expect_plan(t, "compact", 4, (const char *[]){"0", "16", "1", "17"});
     expect_plan(t, "cores", 3, (const char *[]){"0", "1", "2"});
     expect_plan(t, "scatter", 2, (const char *[]){"0", "8"});
@@ -177,7 +163,7 @@ static void test_plan_intel_numbering(void **state)
 
 static void test_plan_numa(void **state)
 {
-    struct pb_topo *t = load(NUMA4);
+    struct pb_topo *t = test_load_topo(TOPO_NUMA4);
     /* NUMA node k holds PUs 8k..8k+7: four workers take one node each */
     expect_plan(t, "scatter", 4, (const char *[]){"0", "16", "8", "24"});
     expect_plan(t, "scatter", 8, (const char *[]){"0", "16", "8", "24", "4", "20", "12", "28"});
@@ -187,7 +173,7 @@ static void test_plan_numa(void **state)
                                  "24", "26", "28", "30", "0", "2"});
     pb_topo_destroy(t);
 
-    t = load(FLAT4);
+    t = test_load_topo(TOPO_FLAT4);
     expect_plan(t, "scatter", 4, (const char *[]){"0", "4", "8", "12"});
     expect_plan(t, "scatter", 5, (const char *[]){"0", "4", "8", "12", "2"});
     expect_plan(t, "cores", 2, (const char *[]){"0", "1"});
@@ -335,7 +321,7 @@ static void test_pin_canonical(void **state)
 
     /* Order does not matter to a plan: the list's CPUs go to workers in ascending order. So
      * "list:1,0" and "list:0-1" make the same plan, as their one canonical text says. */
-    struct pb_topo *t = load(BIG);
+    struct pb_topo *t = test_load_topo(TOPO_BIG);
     static const char *const same[] = {"list:5,3", "list:3,5", "list:3-3,5"};
     struct pb_pin_plan *first = plan(t, same[0], 5);
     for (size_t i = 1; i < sizeof(same) / sizeof(same[0]); i++) {
@@ -376,7 +362,7 @@ static void test_pin_canonical(void **state)
 
 static void test_plan_this_machine(void **state)
 {
-    struct pb_topo *t = load(NULL);
+    struct pb_topo *t = test_load_topo(NULL);
     unsigned n = pb_topo_pu_count(t);
 
     static const char *const pins[] = {"none", "compact", "scatter", "cores"};
@@ -399,7 +385,7 @@ static void test_plan_this_machine(void **state)
 
 static void test_plan_json(void **state)
 {
-    struct pb_topo *t = load(BIG);
+    struct pb_topo *t = test_load_topo(TOPO_BIG);
     struct pb_pin_plan *p = plan(t, "scatter", 3);
     json_t *j = pb_pin_plan_to_json(p);
     char *s = json_dumps(j, JSON_COMPACT);

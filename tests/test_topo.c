@@ -11,36 +11,21 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tests/unit.h"
 #include <hwloc.h>
 #include <jansson.h>
 
 #include "harness/cmd_topo.h"
 #include "harness/topo.h"
 
-#define SMALL  "synthetic:pack:1 core:2 pu:1"
-#define BIG    "synthetic:pack:2 core:8 pu:2"
-#define INTEL  "synthetic:pack:2 core:8 pu:2(indexes=2*16:1*2)"
-#define NUMA4  "synthetic:pack:2 numa:2 core:4 pu:2"
-#define FLAT4  "synthetic:numa:4 core:4 pu:1"
-#define CACHED "synthetic:pack:2 l3:1 l2:8 l1d:1 core:1 pu:2"
-
-static struct pb_topo *load(const char *source)
-{
-    struct pb_topo *t = NULL;
-    struct pb_err err = {{0}};
-    int rc = pb_topo_load(&t, source, &err);
-    if (rc != 0)
-        fail_msg("loading %s: %s", source ? source : "this machine", err.msg);
-    return t;
-}
-
 static void test_small(void **state)
 {
-    struct pb_topo *t = load(SMALL);
+    struct pb_topo *t = test_load_topo(TOPO_SMALL);
     assert_int_equal(pb_topo_pu_count(t), 2);
     assert_int_equal(pb_topo_core_count(t), 2);
     assert_string_equal(pb_topo_cpu_model(t), "unknown");
-    assert_string_equal(pb_topo_source(t), SMALL);
+    assert_string_equal(pb_topo_source(t), TOPO_SMALL);
     assert_false(pb_topo_is_this_system(t));
     pb_topo_destroy(t);
 }
@@ -48,7 +33,7 @@ static void test_small(void **state)
 /* The PUs by number, their cores and the whole set: what a pin plan reads of a topology. */
 static void test_pus(void **state)
 {
-    struct pb_topo *t = load(INTEL);
+    struct pb_topo *t = test_load_topo(TOPO_INTEL);
     struct pb_cpuset all;
     char buf[256];
 
@@ -70,7 +55,7 @@ static void test_pus(void **state)
     pb_topo_destroy(t);
 
     /* no core level: each PU is its own core */
-    t = load("synthetic:pack:2 pu:3");
+    t = test_load_topo("synthetic:pack:2 pu:3");
     assert_int_equal(pb_topo_core_count(t), 6);
     for (unsigned i = 0; i < 6; i++)
         assert_int_equal(pb_topo_pu_core(t, i), i);
@@ -80,7 +65,7 @@ static void test_pus(void **state)
 /* The spread scatter plans use: packages first, then cores, never more than the PUs. */
 static void test_spread(void **state)
 {
-    struct pb_topo *t = load(BIG);
+    struct pb_topo *t = test_load_topo(TOPO_BIG);
     struct pb_err err = {{0}};
     unsigned order[32], count = 0;
 
@@ -97,7 +82,7 @@ static void test_spread(void **state)
 
 static void test_intel_numbering(void **state)
 {
-    struct pb_topo *t = load(INTEL);
+    struct pb_topo *t = test_load_topo(TOPO_INTEL);
     json_t *j = pb_topo_to_json(t);
     json_t *pus = json_object_get(j, "pu_os_indices");
     assert_int_equal(json_array_size(pus), 32);
@@ -108,7 +93,7 @@ static void test_intel_numbering(void **state)
 
 static void test_numa(void **state)
 {
-    struct pb_topo *t = load(NUMA4);
+    struct pb_topo *t = test_load_topo(TOPO_NUMA4);
     json_t *j = pb_topo_to_json(t);
     assert_int_equal(json_integer_value(json_object_get(j, "packages")), 2);
     assert_int_equal(json_integer_value(json_object_get(j, "numa_nodes")), 4);
@@ -117,7 +102,7 @@ static void test_numa(void **state)
     json_decref(j);
     pb_topo_destroy(t);
 
-    t = load(FLAT4);
+    t = test_load_topo(TOPO_FLAT4);
     j = pb_topo_to_json(t);
     assert_int_equal(json_integer_value(json_object_get(j, "packages")), 0);
     assert_int_equal(json_integer_value(json_object_get(j, "numa_nodes")), 4);
@@ -127,7 +112,7 @@ static void test_numa(void **state)
 
 static void test_caches_json(void **state)
 {
-    struct pb_topo *t = load(CACHED);
+    struct pb_topo *t = test_load_topo(TOPO_CACHED);
     json_t *j = pb_topo_to_json(t);
     json_t *caches = json_object_get(j, "caches");
     static const struct {
@@ -182,7 +167,7 @@ static void test_xml_round_trip(void **state)
     assert_int_equal(hwloc_topology_export_xml(h, path, 0), 0);
     hwloc_topology_destroy(h);
 
-    struct pb_topo *t = load(path);
+    struct pb_topo *t = test_load_topo(path);
     assert_int_equal(pb_topo_pu_count(t), 16);
     assert_int_equal(pb_topo_core_count(t), 8);
     assert_string_equal(pb_topo_cpu_model(t), "Test CPU 9000");
@@ -201,7 +186,7 @@ static void test_xml_round_trip(void **state)
 
     /* the same file through PARBENCH_TOPOLOGY */
     setenv("PARBENCH_TOPOLOGY", path, 1);
-    t = load(NULL);
+    t = test_load_topo(NULL);
     unsetenv("PARBENCH_TOPOLOGY");
     assert_int_equal(pb_topo_pu_count(t), 16);
     assert_string_equal(pb_topo_source(t), path);
@@ -235,12 +220,12 @@ static void test_load_errors(void **state)
     setenv("PARBENCH_TOPOLOGY", "synthetic:nonsense", 1);
     assert_int_equal(pb_topo_load(&t, NULL, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "'synthetic:nonsense'"));
-    setenv("PARBENCH_TOPOLOGY", SMALL, 1);
-    t = load(NULL);
+    setenv("PARBENCH_TOPOLOGY", TOPO_SMALL, 1);
+    t = test_load_topo(NULL);
     assert_int_equal(pb_topo_pu_count(t), 2);
     pb_topo_destroy(t);
     /* an explicit source wins over the environment */
-    t = load(BIG);
+    t = test_load_topo(TOPO_BIG);
     assert_int_equal(pb_topo_pu_count(t), 32);
     pb_topo_destroy(t);
     unsetenv("PARBENCH_TOPOLOGY");
@@ -249,7 +234,7 @@ static void test_load_errors(void **state)
 
 static void test_this_machine(void **state)
 {
-    struct pb_topo *t = load(NULL);
+    struct pb_topo *t = test_load_topo(NULL);
     unsigned n = pb_topo_pu_count(t);
 
     assert_true(n >= 1);
@@ -302,7 +287,7 @@ static int run_topo(char **out, char **errout, int argc, char **argv)
 static void test_cmd_json(void **state)
 {
     char *out, *err;
-    int rc = RUN(&out, &err, "topo", "--json", "--topology", BIG, "--pin=scatter", "-c", "2");
+    int rc = RUN(&out, &err, "topo", "--json", "--topology", TOPO_BIG, "--pin=scatter", "-c", "2");
     assert_int_equal(rc, 0);
     assert_string_equal(err, "");
 
@@ -324,7 +309,7 @@ static void test_cmd_json(void **state)
     free(err);
 
     /* defaults: compact, one worker per PU */
-    rc = RUN(&out, &err, "topo", "--json", "--topology=" SMALL);
+    rc = RUN(&out, &err, "topo", "--json", "--topology=" TOPO_SMALL);
     assert_int_equal(rc, 0);
     doc = json_loads(out, 0, &jerr);
     assert_non_null(doc);
@@ -341,7 +326,7 @@ static void test_cmd_json(void **state)
 static void test_cmd_text(void **state)
 {
     char *out, *err;
-    int rc = RUN(&out, &err, "topo", "--topology", INTEL, "--pin", "cores", "-c3");
+    int rc = RUN(&out, &err, "topo", "--topology", TOPO_INTEL, "--pin", "cores", "-c3");
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "2 packages, 1 NUMA node, 16 cores, 32 PUs"));
     assert_non_null(strstr(out, "Core L#0: PUs 0,16"));
@@ -351,7 +336,7 @@ static void test_cmd_text(void **state)
     free(err);
 
     /* no --pin and no -c: no plan in the text */
-    rc = RUN(&out, &err, "topo", "--topology", SMALL);
+    rc = RUN(&out, &err, "topo", "--topology", TOPO_SMALL);
     assert_int_equal(rc, 0);
     assert_null(strstr(out, "worker 0"));
     free(out);
@@ -375,7 +360,7 @@ static void test_cmd_errors(void **state)
         {"topo", "-c", "-3", NULL},
         {"topo", "--pin", "wide", NULL},
         {"topo", "--topology", "/nonexistent.xml", NULL},
-        {"topo", "--topology", SMALL, "--pin=list:7"},
+        {"topo", "--topology", TOPO_SMALL, "--pin=list:7"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *out, *err;
@@ -395,7 +380,7 @@ static void test_cmd_errors(void **state)
     }
 
     char *out, *err;
-    int rc = RUN(&out, &err, "topo", "--topology", SMALL, "--pin=list:7");
+    int rc = RUN(&out, &err, "topo", "--topology", TOPO_SMALL, "--pin=list:7");
     assert_int_equal(rc, 2);
     assert_string_equal(
         err, "parbench topo: pin list names CPU 7, which this machine does not have (PUs: 0-1)\n");
