@@ -77,7 +77,7 @@ for runner in ("serial", "threads", "processes", "eventloop", "semaphore"):
     for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
         name = "%s %s" % (runner, sig.name)
         doc, _, _ = interrupt(["-r", runner] + conc + SLEEP, sig, group,
-                              limit_s=GRACE_S + 1.0, name=name)
+                              limit_s=GRACE_S + 2.0, name=name)
         if not doc:
             continue
         reps = kept(doc, name)
@@ -95,7 +95,7 @@ for runner in ("threads", "processes", "semaphore", "serial"):
     doc, _, took = interrupt(["-r", runner] + conc + ["-w", "io.sleep", "-p", "ms=20000", "-n",
                                                       "4", "--repeat", "1", "--warmup", "0",
                                                       "--grace", "300ms"],
-                             signal.SIGINT, False, wait_s=0.8, limit_s=2.0, name=name)
+                             signal.SIGINT, False, wait_s=0.8, limit_s=3.0, name=name)
 
 # An open loop (--rate) on every runner that takes one.
 for runner in ("serial", "threads", "processes", "eventloop"):
@@ -103,14 +103,14 @@ for runner in ("serial", "threads", "processes", "eventloop"):
     name = runner + " --rate"
     doc, _, _ = interrupt(["-r", runner] + conc + ["-w", "null", "--rate", "200", "--duration",
                                                    "60s", "--repeat", "1", "--warmup", "0"],
-                          signal.SIGINT, False, wait_s=1.0, limit_s=1.5, name=name)
+                          signal.SIGINT, False, wait_s=1.0, limit_s=2.5, name=name)
     if doc:
         rep = doc["cases"][0]["repetitions"][0]
         check(100 <= rep["tasks_ok"] <= 400, "%s: the tasks until the stop are kept: %d" %
               (name, rep["tasks_ok"]))
 # serial sleeping to a far arrival (0.01/s: 100 s between tasks) still stops at once
 doc, _, _ = interrupt(["-r", "serial", "-w", "null", "--rate", "0.01", "-n", "5", "--repeat",
-                       "1", "--warmup", "0"], signal.SIGINT, False, wait_s=0.5, limit_s=1.0,
+                       "1", "--warmup", "0"], signal.SIGINT, False, wait_s=0.5, limit_s=2.0,
                       name="serial --rate 0.01")
 
 # --isolate: the finished children's repetitions are kept (the handler restarts the read of
@@ -118,7 +118,7 @@ doc, _, _ = interrupt(["-r", "serial", "-w", "null", "--rate", "0.01", "-n", "5"
 for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
     name = "--isolate " + sig.name
     doc, _, _ = interrupt(["-r", "threads", "-c", "2", "--isolate"] + SLEEP, sig, group,
-                          wait_s=2.0, limit_s=GRACE_S + 1.5, name=name)
+                          wait_s=2.0, limit_s=GRACE_S + 3.0, name=name)
     if doc:
         kept(doc, name)
 
@@ -132,7 +132,7 @@ with tempfile.TemporaryDirectory() as d:
     for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
         name = "--suite " + sig.name
         doc, _, _ = interrupt(["--suite", suite], sig, group, wait_s=1.5,
-                              limit_s=GRACE_S + 1.0, name=name)
+                              limit_s=GRACE_S + 2.0, name=name)
         if doc:
             check(len(doc["cases"]) == 1 and doc["cases"][0]["complete"] is False,
                   name + ": one case, interrupted: %d cases" % len(doc["cases"]))
