@@ -47,7 +47,7 @@ struct plan {
     char *const *argv;
     int src[3];
     int report_fd;
-    int new_pgroup, pin;
+    int new_pgroup, pin, hold_stops;
     cpu_set_t cpus;
     pid_t parent;
     int max_fd; /* for closing descriptors one by one where close_range is missing */
@@ -119,6 +119,10 @@ static void __attribute__((noreturn)) child_main(const struct plan *p)
             close(fd);
 
     sigemptyset(&none);
+    if (p->hold_stops) {
+        sigaddset(&none, SIGINT);
+        sigaddset(&none, SIGTERM);
+    }
     sigprocmask(SIG_SETMASK, &none, NULL);
     execv(p->exe, p->argv);
     give_up(rep, STAGE_EXEC);
@@ -175,6 +179,7 @@ int pb_child_spawn(struct pb_child *c, const struct pb_child_opts *o, struct pb_
                      .argv = o->argv,
                      .new_pgroup = o->new_pgroup,
                      .pin = o->pin_cpu,
+                     .hold_stops = o->hold_stops,
                      .parent = getpid()};
     int fds[2] = {-1, -1}, devnull = -1, fork_errno, rc = 0;
     struct report r;

@@ -20,6 +20,10 @@ struct pb_child_opts {
     int stdio[3];
     int new_pgroup; /* its own process group, so that the terminal's ^C reaches only us */
     int pin_cpu;    /* -1: not pinned */
+    /* SIGINT and SIGTERM stay blocked through exec, so one that arrives while the child loads
+     * waits for it: a `parbench run` child unblocks them once its handlers are in place
+     * (pb_stop_setup), and a stop of the whole group is then a stop, not a death. */
+    int hold_stops;
 };
 
 /* Inherits stdio, not pinned, in our process group: set exe/argv and what differs. */

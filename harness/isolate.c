@@ -107,6 +107,7 @@ static int run_child(char **argv, FILE *suite, json_t **doc, struct pb_child *ch
     o.stdio[0] = fileno(suite);
     o.stdio[1] = fds[1];
     o.stdio[2] = fileno(errs);
+    o.hold_stops = 1;
     int rc = pb_child_spawn(child, &o, err);
     close(fds[1]);
     if (rc == 0)

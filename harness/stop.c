@@ -60,6 +60,12 @@ int pb_stop_setup(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A parent that held them through our exec (--isolate) gets what came meanwhile now. */
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stops, NULL);
     /* A reader that went away (-o - | head) is a failed write, which the document survives. */
     signal(SIGPIPE, SIG_IGN);
     return 0;

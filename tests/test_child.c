@@ -65,9 +65,10 @@ static int child_main(int argc, char **argv)
         for (int i = 0; i < CPU_SETSIZE; i++)
             if (CPU_ISSET(i, &set))
                 cpus++, cpu = i;
-        snprintf(buf, sizeof(buf), "pgrp_own:%d pipe_dfl:%d usr2_blocked:%d cpus:%d cpu:%d",
-                 getpgrp() == getpid(), sa.sa_handler == SIG_DFL, sigismember(&mask, SIGUSR2), cpus,
-                 cpu);
+        snprintf(buf, sizeof(buf),
+                 "pgrp_own:%d pipe_dfl:%d usr2_blocked:%d stops_held:%d cpus:%d cpu:%d",
+                 getpgrp() == getpid(), sa.sa_handler == SIG_DFL, sigismember(&mask, SIGUSR2),
+                 sigismember(&mask, SIGINT) && sigismember(&mask, SIGTERM), cpus, cpu);
         say(1, buf);
         return 0;
     }
@@ -255,7 +256,8 @@ static void test_pin_pgroup_signals(void **state)
     close(out[1]);
     read_all(out[0], buf, sizeof(buf));
     close(out[0]);
-    snprintf(want, sizeof(want), "pgrp_own:1 pipe_dfl:1 usr2_blocked:0 cpus:1 cpu:%d", cpu);
+    snprintf(want, sizeof(want), "pgrp_own:1 pipe_dfl:1 usr2_blocked:0 stops_held:0 cpus:1 cpu:%d",
+             cpu);
     assert_string_equal(buf, want);
     assert_int_equal(pb_child_wait(&c, 5000), 0);
 
@@ -270,6 +272,19 @@ static void test_pin_pgroup_signals(void **state)
     assert_non_null(strstr(buf, "pgrp_own:0"));
     snprintf(want, sizeof(want), "cpus:%d ", CPU_COUNT(&set));
     assert_non_null(strstr(buf, want));
+    assert_int_equal(pb_child_wait(&c, 5000), 0);
+
+    /* hold_stops: SIGINT and SIGTERM stay blocked through exec, for the child to unblock once
+     * its handlers are in place (a stop of the group while it loads is not its death) */
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    o = (struct pb_child_opts)PB_CHILD_OPTS_INIT;
+    o.stdio[1] = out[1];
+    o.hold_stops = 1;
+    assert_int_equal(spawn(&c, &o, "report", NULL), 0);
+    close(out[1]);
+    read_all(out[0], buf, sizeof(buf));
+    close(out[0]);
+    assert_non_null(strstr(buf, "stops_held:1"));
     assert_int_equal(pb_child_wait(&c, 5000), 0);
 
     sigaction(SIGPIPE, &old, NULL);
