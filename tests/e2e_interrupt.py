@@ -72,7 +72,9 @@ def kept(doc, name, finished_at_least=1):
 # runs all twelve at once, so its sleeps are 240 ms), so some finish before the signal; the grace
 # lets the tasks in flight end (they are well inside it), so the stop takes about one task.
 # A signal can land in the ~2 ms between two repetitions, when none is in flight: that case is
-# run again once, so only a stop that loses the repetition in flight twice fails.
+# run again once with the signal half a repetition later (the phase is the same run to run, so
+# the same wait would land between the same two again): only a stop that loses the repetition
+# in flight twice fails.
 def sleep_args(runner):
     ms, conc = (240, []) if runner == "eventloop" else (40, [] if runner == "serial" else ["-c", "2"])
     return ["-r", runner] + conc + ["-w", "io.sleep", "-p", "ms=%d" % ms, "-n", "12",
@@ -83,8 +85,8 @@ for runner in ("serial", "threads", "processes", "eventloop", "semaphore"):
     for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
         name = "%s %s" % (runner, sig.name)
         for attempt in range(2):
-            doc, _, _ = interrupt(sleep_args(runner), sig, group, limit_s=GRACE_S + 2.0,
-                                  name=name)
+            doc, _, _ = interrupt(sleep_args(runner), sig, group, wait_s=1.6 + 0.12 * attempt,
+                                  limit_s=GRACE_S + 2.0, name=name)
             reps = kept(doc, name) if doc else []
             if reps and reps[-1]["complete"] is False:
                 break
