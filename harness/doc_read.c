@@ -247,6 +247,13 @@ MEMBER_FN(get_nonneg, double *, "a number >= 0", as_number(r, v, 0, HUGE_VAL, ou
 MEMBER_FN(get_finite, double *, "a number", as_number(r, v, -HUGE_VAL, HUGE_VAL, out))
 MEMBER_FN(get_ns, uint64_t *, "a number >= 0", as_ns(r, v, out))
 
+/* A number >= 0 or null (unknown): *out keeps what it holds when the member is null or absent. */
+static int get_nonneg_or_null(struct rd *r, const json_t *obj, const char *key, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    return v && !json_is_null(v) ? get_nonneg(r, obj, key, OPTIONAL, out) : 0;
+}
+
 /* An object member: *v is NULL when absent and optional. */
 static int get_object(struct rd *r, const json_t *obj, const char *key, int required, json_t **v)
 {
@@ -515,6 +522,36 @@ static int read_failures(struct rd *r, const json_t *rep, struct pb_rep_result *
     return rc;
 }
 
+/* A repetition's machine facts; absent in documents before the machine was watched. */
+static int read_machine(struct rd *r, const json_t *rep, struct pb_rep_machine *m)
+{
+    json_t *o;
+    const char *gov = NULL, *why = NULL;
+    int rc = get_object(r, rep, "machine", OPTIONAL, &o);
+    if (rc < 0 || !o)
+        return rc;
+    size_t mark = push_key(r, "machine");
+    json_t *g = json_object_get(o, "governor");
+    if ((rc = get_nonneg(r, o, "others_cpus", REQUIRED, &m->others_cpus)) == 0 &&
+        (rc = get_nonneg(r, o, "steal_cpus", REQUIRED, &m->steal_cpus)) == 0 &&
+        (rc = get_nonneg(r, o, "load1", REQUIRED, &m->load1)) == 0 &&
+        (rc = get_nonneg_or_null(r, o, "freq_mhz", &m->freq_mhz)) == 0 &&
+        (rc = g && !json_is_null(g) ? get_string(r, o, "governor", REQUIRED, &gov) : 0) == 0 &&
+        (rc = get_nonneg(r, o, "run_wait", REQUIRED, &m->run_wait)) == 0 &&
+        (rc = get_count(r, o, "involuntary_switches", REQUIRED, &m->involuntary_switches)) ==
+            0 &&
+        (rc = get_nonneg(r, o, "cpu_per_task_ns", REQUIRED, &m->cpu_per_task_ns)) == 0 &&
+        (rc = get_nonneg_or_null(r, o, "cpu_per_task_ratio", &m->cpu_per_task_ratio)) == 0 &&
+        (rc = get_bool(r, o, "busy", REQUIRED, &m->busy)) == 0 &&
+        (rc = get_string(r, o, "busy_reason", OPTIONAL, &why)) == 0) {
+        snprintf(m->governor, sizeof(m->governor), "%s", gov ? gov : "");
+        snprintf(m->busy_reason, sizeof(m->busy_reason), "%s", why ? why : "");
+        m->watched = 1;
+    }
+    pop(r, mark);
+    return rc;
+}
+
 static int read_rep(struct rd *r, const json_t *o, struct pb_rep_result *rep)
 {
     json_t *cpu, *cs, *faults, *check, *workload, *fixture;
@@ -574,6 +611,15 @@ static int read_rep(struct rd *r, const json_t *o, struct pb_rep_result *rep)
     /* Documents before typed results called a repetition's fixture facts "target". */
     if (!fixture && (rc = get_object(r, o, "target", OPTIONAL, &fixture)) < 0)
         return rc;
+    uint64_t round = 0, order = 0;
+    if ((rc = get_count(r, o, "round", OPTIONAL, &round)) < 0 ||
+        (rc = get_count(r, o, "order", OPTIONAL, &order)) < 0 ||
+        (rc = read_machine(r, o, &rep->machine)) < 0)
+        return rc;
+    if (round > UINT32_MAX || order > UINT32_MAX)
+        return fail(r, "round and order: expected integers below 2^32");
+    rep->round = (unsigned)round;
+    rep->order = (unsigned)order;
     rep->workload = json_incref(workload);
     rep->fixture = json_incref(fixture);
     return 0;
@@ -893,16 +939,47 @@ static int read_spectrum(struct rd *r, const json_t *c, struct pb_case_result *o
 static int read_speedup(struct rd *r, const json_t *c, struct pb_speedup *sp)
 {
     json_t *o;
-    const char *base;
+    const char *base, *why = NULL;
+    uint64_t pairs = 0;
+    sp->ci_low = sp->ci_high = NAN;
     int rc = get_object(r, c, "speedup", OPTIONAL, &o);
     if (rc < 0 || !o)
         return rc;
     size_t mark = push_key(r, "speedup");
     if ((rc = get_string(r, o, "baseline", REQUIRED, &base)) == 0 &&
         (rc = get_nonneg(r, o, "value", REQUIRED, &sp->value)) == 0 &&
-        (rc = get_nonneg(r, o, "efficiency", REQUIRED, &sp->efficiency)) == 0) {
+        (rc = get_nonneg(r, o, "efficiency", REQUIRED, &sp->efficiency)) == 0 &&
+        (rc = get_nonneg_or_null(r, o, "ci_low", &sp->ci_low)) == 0 &&
+        (rc = get_nonneg_or_null(r, o, "ci_high", &sp->ci_high)) == 0 &&
+        (rc = get_bool(r, o, "paired", OPTIONAL, &sp->paired)) == 0 &&
+        (rc = get_count(r, o, "pairs", OPTIONAL, &pairs)) == 0 &&
+        (rc = get_bool(r, o, "suspect", OPTIONAL, &sp->suspect)) == 0 &&
+        (rc = get_string(r, o, "suspect_reason", OPTIONAL, &why)) == 0) {
         snprintf(sp->baseline, sizeof(sp->baseline), "%s", base);
+        snprintf(sp->suspect_reason, sizeof(sp->suspect_reason), "%s", why ? why : "");
+        sp->pairs = (size_t)pairs;
         sp->present = 1;
+    }
+    pop(r, mark);
+    return rc;
+}
+
+static int read_trust(struct rd *r, const json_t *c, struct pb_case_trust *t)
+{
+    json_t *o, *busy;
+    const char *why = NULL;
+    int rc = get_object(r, c, "trust", OPTIONAL, &o);
+    if (rc < 0 || !o)
+        return rc;
+    size_t mark = push_key(r, "trust");
+    if ((rc = get_bool(r, o, "trustworthy", REQUIRED, &t->trustworthy)) == 0 &&
+        (rc = member(r, o, "busy_repetitions", REQUIRED, "an integer >= 0", &busy)) == 0 &&
+        (rc = get_string(r, o, "reason", OPTIONAL, &why)) == 0) {
+        size_t k = push_key(r, "busy_repetitions");
+        rc = as_unsigned(r, busy, 0, &t->busy_reps);
+        pop(r, k);
+        snprintf(t->reason, sizeof(t->reason), "%s", why ? why : "");
+        t->judged = rc == 0;
     }
     pop(r, mark);
     return rc;
@@ -1002,7 +1079,7 @@ static int read_case(struct rd *r, const json_t *c, struct pb_case_result *out)
         (rc = get_count(r, c, "warmups", REQUIRED, &warmups)) < 0 ||
         (rc = read_reps(r, c, out)) < 0 || (rc = read_warnings(r, c, out)) < 0 ||
         (rc = read_summary(r, c, out)) < 0 || (rc = read_spectrum(r, c, out)) < 0 ||
-        (rc = read_speedup(r, c, &out->speedup)) < 0)
+        (rc = read_speedup(r, c, &out->speedup)) < 0 || (rc = read_trust(r, c, &out->trust)) < 0)
         return rc;
     if (warmups > UINT32_MAX) {
         size_t mark = push_key(r, "warmups");

@@ -188,6 +188,25 @@ static json_t *placement(const struct pb_rep_result *r)
     return p;
 }
 
+static json_t *machine(const struct pb_rep_machine *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "others_cpus", num(m->others_cpus));
+    json_object_set_new(o, "steal_cpus", num(m->steal_cpus));
+    json_object_set_new(o, "load1", num(m->load1));
+    json_object_set_new(o, "freq_mhz", m->freq_mhz > 0 ? num(m->freq_mhz) : json_null());
+    json_object_set_new(o, "governor", m->governor[0] ? json_string(m->governor) : json_null());
+    json_object_set_new(o, "run_wait", num(m->run_wait));
+    json_object_set_new(o, "involuntary_switches", count(m->involuntary_switches));
+    json_object_set_new(o, "cpu_per_task_ns", num(m->cpu_per_task_ns));
+    json_object_set_new(o, "cpu_per_task_ratio",
+                        m->cpu_per_task_ratio > 0 ? num(m->cpu_per_task_ratio) : json_null());
+    json_object_set_new(o, "busy", json_boolean(m->busy));
+    if (m->busy)
+        json_object_set_new(o, "busy_reason", json_string(m->busy_reason));
+    return o;
+}
+
 static json_t *rep_json(const struct pb_rep_result *r)
 {
     json_t *o = json_object();
@@ -230,6 +249,12 @@ static json_t *rep_json(const struct pb_rep_result *r)
         json_object_set(o, "workload", r->workload);
     if (r->fixture)
         json_object_set(o, "fixture", r->fixture);
+    if (r->round) {
+        json_object_set_new(o, "round", json_integer(r->round));
+        json_object_set_new(o, "order", json_integer(r->order));
+    }
+    if (r->machine.watched)
+        json_object_set_new(o, "machine", machine(&r->machine));
     return o;
 }
 
@@ -324,7 +349,23 @@ static json_t *case_json(const struct pb_case_result *c)
         json_object_set_new(s, "baseline", json_string(c->speedup.baseline));
         json_object_set_new(s, "value", num(c->speedup.value));
         json_object_set_new(s, "efficiency", num(c->speedup.efficiency));
+        json_object_set_new(s, "ci_low", num(c->speedup.ci_low));
+        json_object_set_new(s, "ci_high", num(c->speedup.ci_high));
+        json_object_set_new(s, "paired", json_boolean(c->speedup.paired));
+        if (c->speedup.paired)
+            json_object_set_new(s, "pairs", count(c->speedup.pairs));
+        json_object_set_new(s, "suspect", json_boolean(c->speedup.suspect));
+        if (c->speedup.suspect)
+            json_object_set_new(s, "suspect_reason", json_string(c->speedup.suspect_reason));
         json_object_set_new(o, "speedup", s);
+    }
+    if (c->trust.judged) {
+        json_t *t = json_object();
+        json_object_set_new(t, "trustworthy", json_boolean(c->trust.trustworthy));
+        json_object_set_new(t, "busy_repetitions", json_integer(c->trust.busy_reps));
+        if (!c->trust.trustworthy)
+            json_object_set_new(t, "reason", json_string(c->trust.reason));
+        json_object_set_new(o, "trust", t);
     }
     return o;
 }

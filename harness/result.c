@@ -314,6 +314,7 @@ void pb_speedups(struct pb_case_result *cases, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct pb_case_result *c = &cases[i];
         c->speedup.present = 0;
+        c->speedup.ci_low = c->speedup.ci_high = NAN;
         if (strcmp(c->info.runner, BASELINE_RUNNER) == 0)
             continue;
         for (size_t j = 0; j < n; j++) {
@@ -328,6 +329,14 @@ void pb_speedups(struct pb_case_result *cases, size_t n)
             snprintf(c->speedup.baseline, sizeof(c->speedup.baseline), "%s", base->info.id);
             c->speedup.value = t / b;
             c->speedup.efficiency = t / b / (double)(c->info.workers ? c->info.workers : 1);
+            /* Unpaired: the ratio's interval from the two medians' intervals, the widest the
+             * ratio could be while both medians lie inside theirs. */
+            const struct pb_summary *ts = &c->summary[PB_METRIC_THROUGHPUT],
+                                    *bs = &base->summary[PB_METRIC_THROUGHPUT];
+            if (bs->ci_low > 0 && c->has_summary[PB_METRIC_THROUGHPUT]) {
+                c->speedup.ci_low = ts->ci_low / bs->ci_high;
+                c->speedup.ci_high = ts->ci_high / bs->ci_low;
+            }
             break;
         }
     }

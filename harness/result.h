@@ -29,8 +29,27 @@ struct pb_worker_result {
     char last_failure[128]; /* "" when none */
 };
 
+/* What the rest of the machine did while a repetition ran (harness/machine.c), and whether that
+ * disturbed it. Shares are in CPUs' worth: 0.5 is half of one CPU for the whole wall time. */
+struct pb_rep_machine {
+    int watched;                   /* 0: nothing sampled (an old document, no /proc) */
+    double others_cpus;            /* other processes' CPU time on the case's PUs */
+    double steal_cpus;             /* steal time on the case's PUs (the hypervisor's other guests) */
+    double load1;                  /* the 1-minute load average at the end */
+    double freq_mhz;               /* mean frequency of the case's PUs; 0 when unknown */
+    char governor[32];             /* cpufreq governor; "" when unknown */
+    double run_wait;               /* workers' time runnable but not running, over their wall */
+    uint64_t involuntary_switches; /* the workers' */
+    double cpu_per_task_ns;        /* workers' CPU time per finished task */
+    double cpu_per_task_ratio;     /* cpu_per_task_ns over the case's quiet baseline; 0: none */
+    int busy;                      /* flagged: the machine disturbed this repetition */
+    char busy_reason[256];         /* what was seen, with how much; "" when not busy */
+};
+
 struct pb_rep_result {
-    int complete; /* 0: interrupted; kept, but no sample */
+    int complete;  /* 0: interrupted; kept, but no sample */
+    unsigned round; /* interleaved runs: the round (1-based) it ran in; 0 when sequential */
+    unsigned order; /* interleaved runs: its place (1-based) in that round's random order */
     double wall_s;
     uint64_t submitted, ok, failed, timeouts;
     uint64_t failures[PB_STATUS_COUNT]; /* by kind; [PB_OK] stays 0 */
@@ -47,6 +66,7 @@ struct pb_rep_result {
     char check_message[512];
     json_t *workload; /* the workload's own facts (owned reference), or NULL */
     json_t *fixture;  /* the case fixture's facts for this repetition (owned), or NULL */
+    struct pb_rep_machine machine;
 };
 
 /* Fills a repetition's totals from its workers' records; wall_s from their last finish. */
@@ -64,6 +84,19 @@ struct pb_speedup {
     int present;
     char baseline[1024]; /* the serial case's id */
     double value, efficiency;
+    double ci_low, ci_high; /* the interval of value; NAN when there is none */
+    int paired;             /* value is the median of per-round ratios (an interleaved run) */
+    size_t pairs;           /* the rounds paired */
+    int suspect;            /* above what the workers' PUs allow, or measured on a busy machine */
+    char suspect_reason[256];
+};
+
+/* Whether a case's samples can be believed, from its repetitions' machine flags. */
+struct pb_case_trust {
+    int judged;      /* 0: no repetition was watched */
+    int trustworthy; /* 0: most repetitions ran on a busy machine */
+    unsigned busy_reps;
+    char reason[256]; /* "" when trustworthy */
 };
 
 struct pb_case_result {
@@ -79,6 +112,7 @@ struct pb_case_result {
     uint64_t spectrum[PB_SPECTRUM_POINTS]; /* latency at pb_spectrum_percentiles */
     int has_spectrum;
     struct pb_speedup speedup;
+    struct pb_case_trust trust;
     char **warnings; /* owned */
     size_t nwarnings;
 };
