@@ -4,6 +4,7 @@ the C code), grouped the way the charts and the report show them; and what both 
 alike: check every input before any work, and fail as parbench fails (one line, exit 2 for bad
 usage or input, 3 when the environment refused, 130 when interrupted)."""
 import argparse
+import contextlib
 import csv
 import hashlib
 import io
@@ -78,18 +79,25 @@ def output_dir(path):
         os.makedirs(path, exist_ok=True)
     except OSError as e:
         die("%s: cannot create the directory: %s" % (path, e.strerror), 3)
-    probe = None
+    with stops_held():  # a Ctrl-C inside mkstemp would leave the probe behind, unnamed
+        try:
+            fd, probe = tempfile.mkstemp(dir=path, prefix=".probe-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            die("%s: cannot write there: %s" % (path, e.strerror), 3)
+
+
+@contextlib.contextmanager
+def stops_held():
+    """SIGINT and SIGTERM wait until the block is over: a file created inside it is named (and
+    so removed) before KeyboardInterrupt can be raised."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".probe-")
-        os.close(fd)
-    except OSError as e:
-        die("%s: cannot write there: %s" % (path, e.strerror), 3)
-    finally:  # also when Ctrl-C lands between the two
-        if probe:
-            try:
-                os.unlink(probe)
-            except OSError:
-                pass
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def write_text(path, text):
@@ -97,8 +105,9 @@ def write_text(path, text):
     tmp = None
     try:
         # created exclusively beside the file: a link planted at a guessable name is not followed
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
-                                   prefix=os.path.basename(path) + ".tmp.")
+        with stops_held():
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".",
+                                       prefix=os.path.basename(path) + ".tmp.")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, 0o666 & ~_umask())
