@@ -512,6 +512,7 @@ static int run_plan(int argc, char **argv, const struct pb_plan *plan, const str
     }
     int wrc = pb_out_write_json(plan->output, doc, PB_DOC_JSON_FLAGS, &werr);
     pb_console_summary(results.cases, results.count, strcmp(plan->output, "-") ? stdout : stderr);
+    pb_console_machine(results.cases, results.count, strcmp(plan->output, "-") ? stdout : stderr);
     if (wrc < 0) {
         /* A finished run is never thrown away: the document goes where it can. */
         char where[4096];

@@ -70,3 +70,29 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
                 conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
     }
 }
+
+void pb_console_machine(const struct pb_case_result *cases, size_t n, FILE *out)
+{
+    int header = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct pb_case_result *c = &cases[i];
+        if (!c->trust.judged || !c->trust.busy_reps)
+            continue;
+        const char *why = "";
+        unsigned watched = 0;
+        for (size_t k = 0; k < c->nreps; k++) {
+            watched += c->reps[k].machine.watched != 0;
+            if (!why[0] && c->reps[k].machine.busy)
+                why = c->reps[k].machine.busy_reason;
+        }
+        char label[512];
+        pb_case_info_label(&c->info, label, sizeof(label));
+        if (!header)
+            fputs("\nThe machine was busy:\n", out);
+        header = 1;
+        fprintf(out, "  %u of %u repetitions of %s (%s); %s\n", c->trust.busy_reps, watched, label,
+                why,
+                c->trust.trustworthy ? "most ran undisturbed: kept"
+                                     : "its numbers are not trustworthy");
+    }
+}

@@ -15,5 +15,8 @@ void pb_console_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* One row per case: runner, workload, concurrency, throughput median, p50/p99 latency,
  * failures, speed-up against serial. */
 void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out);
+/* After the table, once: the cases whose repetitions ran on a busy machine (harness/machine.h),
+ * how many and what was seen; nothing when the machine was quiet. */
+void pb_console_machine(const struct pb_case_result *cases, size_t n, FILE *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/clock.h"
+#include "harness/machine.h"
 #include "harness/shm.h"
 #include "harness/stop.h"
 
@@ -105,6 +106,10 @@ int pb_crew_worker_ready(struct pb_crew *crew, unsigned i, struct uv_loop_s *loo
         return -ECANCELED;
     }
     getrusage(RUSAGE_THREAD, usage);
+    /* Started as negatives, finished by pb_crew_worker_done: no state outside the record. */
+    struct pb_worker_record *rec = &spec->records[i];
+    rec->sched_wait_ns = -pb_machine_thread_wait_ns();
+    rec->sched_wall_ns = -pb_now_ns();
     return 0;
 }
 
@@ -112,6 +117,9 @@ void pb_crew_worker_done(struct pb_crew *crew, unsigned i, void *wstate, const s
 {
     struct rusage now;
     getrusage(RUSAGE_THREAD, &now);
-    pb_usage_add(&crew->spec->records[i].usage, usage, &now);
+    struct pb_worker_record *rec = &crew->spec->records[i];
+    pb_usage_add(&rec->usage, usage, &now);
+    rec->sched_wait_ns += pb_machine_thread_wait_ns();
+    rec->sched_wall_ns += pb_now_ns();
     pb_workload_worker_fini(crew->spec->wl, wstate);
 }

@@ -8,6 +8,7 @@
 
 #include "harness/console.h"
 #include "harness/isolate.h"
+#include "harness/machine.h"
 #include "harness/shm.h"
 #include "harness/stop.h"
 #include "harness/zygote.h"
@@ -51,6 +52,8 @@ struct case_run {
     struct pb_hist *latency; /* every kept repetition, merged */
     void *fixture;
     uint64_t repetitions_run; /* warm-ups included: each gets its own arrival seed */
+    int watch;                /* the topology is this machine's: its PUs can be watched */
+    struct pb_cpuset pus;     /* the PUs the workers may use (harness/machine.h) */
 };
 
 static void case_run_free(struct case_run *cr)
@@ -88,6 +91,11 @@ static int case_run_init(struct case_run *cr, const struct pb_topo *topo, struct
     pb_pin_plan_destroy(pins);
     memcpy(cr->result->pin_plan, cr->pins->sets, cr->workers * sizeof(cr->pins->sets[0]));
     cr->result->pin_workers = cr->workers;
+    cr->watch = pb_topo_is_this_system(topo);
+    pb_cpuset_clear(&cr->pus);
+    for (unsigned i = 0; i < cr->workers; i++)
+        for (unsigned w = 0; w < PB_CPUSET_WORDS; w++)
+            cr->pus.bits[w] |= cr->pins->sets[i].bits[w];
     pb_hist_reset(cr->latency);
     *cr->params = c->params;
     pb_case_workload_env(c, cr->env);
@@ -135,8 +143,11 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
     struct pb_run_stats stats = {0};
     pb_workload_fixture_rep_begin(c->workload, cr->fixture);
     peak_rss_reset();
-    rc = c->runner->flags & PB_RUNNER_FORKS ? pb_zygote_run(c->runner, &rs, &stats, err)
-                                            : c->runner->run(&rs, &stats, err);
+    struct pb_machine_sample before, after;
+    int forks = c->runner->flags & PB_RUNNER_FORKS;
+    pb_machine_sample(&before, &cr->pus, forks ? pb_zygote_pid() : 0);
+    rc = forks ? pb_zygote_run(c->runner, &rs, &stats, err) : c->runner->run(&rs, &stats, err);
+    pb_machine_sample(&after, &cr->pus, forks ? pb_zygote_pid() : 0);
     json_t *fixture = pb_workload_fixture_rep_report(c->workload, cr->fixture);
     if (rc < 0) {
         json_decref(fixture);
@@ -154,6 +165,9 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
     rep.submitted = stats.submitted;
     rep.peak_rss_bytes = peak_rss_read() + stats.workers_peak_rss_bytes;
     rep.fixture = fixture;
+    if (cr->watch)
+        pb_machine_measure(&before, &after, &cr->pus, cr->records, cr->workers, &rep,
+                           &rep.machine);
     struct pb_err check = {""};
     uint64_t crashed =
         rep.failures[PB_FAIL_CRASH] + rep.failures[PB_FAIL_TIMEOUT] + rep.failures[PB_FAIL_OTHER];
@@ -231,6 +245,54 @@ static void warn_console(const char *label, const char *msg)
     pb_console_warn("%s: %s", label, msg);
 }
 
+/* The PUs a case's workers could use, and whether each worker could have a core of its own
+ * (then a serial run's CPU per task is a fair baseline: no sibling shares its core). */
+static unsigned case_pus(const struct pb_case_result *c, const struct pb_topo *topo, int *own_cores)
+{
+    struct pb_cpuset pus, cores;
+    pb_cpuset_clear(&pus);
+    pb_cpuset_clear(&cores);
+    for (unsigned i = 0; i < c->pin_workers; i++)
+        for (unsigned w = 0; w < PB_CPUSET_WORDS; w++)
+            pus.bits[w] |= c->pin_plan[i].bits[w];
+    for (int p = pb_cpuset_next(&pus, 0); p >= 0; p = pb_cpuset_next(&pus, (unsigned)p + 1)) {
+        int idx = pb_topo_pu_find(topo, (unsigned)p);
+        if (idx >= 0)
+            pb_cpuset_add(&cores, pb_topo_pu_core(topo, (unsigned)idx));
+    }
+    *own_cores = pb_cpuset_count(&cores) >= c->pin_workers;
+    return pb_cpuset_count(&pus);
+}
+
+/* Whether the machine disturbed each case, serial cases first: their quiet CPU per task is the
+ * baseline of the same CPU-bound work under the other runners. One line in the case's
+ * warnings when it is not to be trusted. */
+static int judge_machine(const struct pb_plan *plan, const struct pb_topo *topo,
+                         struct pb_run_results *res)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < res->count; i++) {
+            struct pb_case_result *c = &res->cases[i];
+            int cpu_bound = plan->cases[i].workload->flags & PB_WL_CPU, own_cores;
+            if ((strcmp(c->info.runner, "serial") == 0) != (pass == 0))
+                continue;
+            unsigned npus = case_pus(c, topo, &own_cores);
+            double base = 0;
+            for (size_t j = 0; pass == 1 && cpu_bound && own_cores && j < res->count; j++)
+                if (strcmp(res->cases[j].info.runner, "serial") == 0 &&
+                    res->cases[j].trust.judged && res->cases[j].trust.trustworthy &&
+                    pb_case_same_work(&c->info, &res->cases[j].info))
+                    base = pb_machine_quiet_cpu_per_task(&res->cases[j]);
+            pb_machine_judge_case(c, npus, cpu_bound, base);
+            if (c->trust.judged && !c->trust.trustworthy &&
+                pb_case_result_warn(c, "busy machine: %s; its numbers are not trustworthy",
+                                    c->trust.reason) < 0)
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 void pb_run_results_free(struct pb_run_results *r)
 {
     for (size_t i = 0; i < r->count; i++)
@@ -261,6 +323,8 @@ int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo,
         if (pb_case_check_stability(res, warn_console) < 0 && rc == 0)
             rc = pb_err_set(err, -ENOMEM, "out of memory");
     }
+    if (judge_machine(plan, topo, results) < 0 && rc == 0)
+        rc = pb_err_set(err, -ENOMEM, "out of memory");
     pb_speedups(results->cases, results->count);
     return rc;
 }

@@ -46,6 +46,9 @@ struct pb_worker_record {
     uint32_t replacements;   /* process workers that died and were replaced in this slot */
     struct pb_usage usage;   /* from the start barrier to the last task, all its processes */
     char last_failure[128];  /* the cause of the last failure, for the document */
+    /* Runnable but waiting for a CPU, and the wall time it was read over (harness/machine.h):
+     * the worker's own readings at its start and end, kept here so a process's reach the driver. */
+    uint64_t sched_wait_ns, sched_wall_ns;
 };
 
 void pb_record_reset(struct pb_worker_record *r, const struct pb_cpuset *given);

@@ -303,10 +303,25 @@ static int same_params(const struct pb_case_info *a, const struct pb_case_info *
 }
 
 /* Cases with the same workload, parameters and load model compare with each other. */
-static int same_work(const struct pb_case_info *a, const struct pb_case_info *b)
+int pb_case_same_work(const struct pb_case_info *a, const struct pb_case_info *b)
 {
     return strcmp(a->workload, b->workload) == 0 && a->load.rate == b->load.rate &&
            (!pb_load_open(&a->load) || a->load.arrivals == b->load.arrivals) && same_params(a, b);
+}
+
+/* A speed-up measured on a busy machine, the case's or its baseline's, is not believed. */
+static void speedup_mark_busy(struct pb_speedup *sp, const struct pb_case_result *c,
+                              const struct pb_case_result *base)
+{
+    int here = c->trust.judged && !c->trust.trustworthy;
+    int there = base->trust.judged && !base->trust.trustworthy;
+    if (!here && !there)
+        return;
+    sp->suspect = 1;
+    snprintf(sp->suspect_reason, sizeof(sp->suspect_reason), "measured on a busy machine: %s",
+             here && there ? "this case and its serial baseline"
+             : here        ? "this case"
+                           : "its serial baseline");
 }
 
 void pb_speedups(struct pb_case_result *cases, size_t n)
@@ -314,12 +329,14 @@ void pb_speedups(struct pb_case_result *cases, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct pb_case_result *c = &cases[i];
         c->speedup.present = 0;
+        c->speedup.suspect = 0;
+        c->speedup.suspect_reason[0] = '\0';
         c->speedup.ci_low = c->speedup.ci_high = NAN;
         if (strcmp(c->info.runner, BASELINE_RUNNER) == 0)
             continue;
         for (size_t j = 0; j < n; j++) {
             const struct pb_case_result *base = &cases[j];
-            if (strcmp(base->info.runner, BASELINE_RUNNER) || !same_work(&c->info, &base->info))
+            if (strcmp(base->info.runner, BASELINE_RUNNER) || !pb_case_same_work(&c->info, &base->info))
                 continue;
             double b = pb_case_median(base, PB_METRIC_THROUGHPUT);
             double t = pb_case_median(c, PB_METRIC_THROUGHPUT);
@@ -337,6 +354,7 @@ void pb_speedups(struct pb_case_result *cases, size_t n)
                 c->speedup.ci_low = ts->ci_low / bs->ci_high;
                 c->speedup.ci_high = ts->ci_high / bs->ci_low;
             }
+            speedup_mark_busy(&c->speedup, c, base);
             break;
         }
     }

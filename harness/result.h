@@ -140,6 +140,9 @@ uint64_t pb_case_failed(const struct pb_case_result *c);
 int pb_case_check_stability(struct pb_case_result *c,
                             void (*fn)(const char *label, const char *msg));
 
+/* Whether two cases ran the same work: workload, parameters and load model. */
+int pb_case_same_work(const struct pb_case_info *a, const struct pb_case_info *b);
+
 /* Speed-up against serial: each case whose workload, parameters and load also ran under serial
  * gets the ratio of median throughputs, and the efficiency per worker. */
 void pb_speedups(struct pb_case_result *cases, size_t n);

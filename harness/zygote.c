@@ -147,3 +147,8 @@ void pb_zygote_stop(void)
         ;
     zygote_pid = 0;
 }
+
+int pb_zygote_pid(void)
+{
+    return (int)zygote_pid;
+}

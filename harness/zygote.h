@@ -17,5 +17,7 @@ int pb_zygote_run(const struct pb_runner_ops *r, const struct pb_run_spec *spec,
                   struct pb_run_stats *stats, struct pb_err *err);
 /* Ends the zygote and reaps it. */
 void pb_zygote_stop(void);
+/* The zygote's pid, or 0 when none runs (the machine watch reads its CPU time). */
+int pb_zygote_pid(void);
 
 #endif
