@@ -1,0 +1,117 @@
+"""End-to-end: the machine watch. A CPU hog pinned to the workers' CPU makes every repetition
+busy, the case untrustworthy, its speed-up suspect, and the run says so once after the table;
+without the hog the same cases stay (nearly) clean. Sensitive to whatever else runs: ctest runs
+it alone (RUN_SERIAL)."""
+import os
+import subprocess
+import time
+
+from pbtest import check, done, run_doc
+
+CPU = min(os.sched_getaffinity(0))
+# About 0.1 s a repetition when quiet: long enough for the tick-counted /proc/stat.
+ARGS = ["-r", "serial,threads,processes", "-w", "cpu.sumsq", "-c", "1", "--pin", "list:%d" % CPU,
+        "-n", "100", "-p", "n=1000000", "--repeat", "5", "--warmup", "1"]
+REPEAT = 5
+
+
+def machine_of(c):
+    return [r.get("machine") for r in c["repetitions"]]
+
+
+def busy_run():
+    hog = subprocess.Popen(["taskset", "-c", str(CPU), "sh", "-c", "while :; do :; done"])
+    try:
+        time.sleep(0.2)
+        doc, p = run_doc(ARGS)
+    finally:
+        hog.kill()
+        hog.wait()
+    if not doc:
+        return
+    for c in doc["cases"]:
+        name = c["runner"]
+        ms = machine_of(c)
+        print("hog: %s: %s" % (name, [(round(m["others_cpus"], 2), round(m["run_wait"], 2),
+                                       m["busy"]) for m in ms if m]))
+        check(all(m is not None for m in ms), "%s: every repetition watched: %s" % (name, ms))
+        ms = [m for m in ms if m]
+        busy = [m for m in ms if m["busy"]]
+        check(len(busy) > REPEAT // 2, "%s: most repetitions busy beside a hog: %s" % (name, ms))
+        check(all("others used" in m.get("busy_reason", "") or
+                  "waited" in m.get("busy_reason", "") for m in busy),
+              "%s: busy reasons say what was seen: %s" % (name, [m.get("busy_reason") for m in busy]))
+        check(all(m["others_cpus"] > 0.2 for m in busy),
+              "%s: others' share measured: %s" % (name, [m["others_cpus"] for m in ms]))
+        t = c.get("trust", {})
+        check(t.get("trustworthy") is False and t.get("busy_repetitions", 0) > REPEAT // 2 and
+              "busy machine" in t.get("reason", ""),
+              "%s: case not trustworthy: %s" % (name, t))
+        check(any(w.startswith("busy machine:") for w in c.get("warnings", [])),
+              "%s: the case's warnings say so: %s" % (name, c.get("warnings")))
+        if name != "serial":
+            sp = c.get("speedup", {})
+            check(sp.get("suspect") is True and "busy machine" in sp.get("suspect_reason", ""),
+                  "%s: speed-up suspect: %s" % (name, sp))
+    out = p.stdout
+    check(out.count("The machine was busy:") == 1, "one block after the table:\n" + out)
+    check(out.find("The machine was busy:") > out.find("speedup"), "after the table:\n" + out)
+    check(out.count("its numbers are not trustworthy") == 3, "a line per case:\n" + out)
+    check("warning" not in p.stderr or "busy" not in p.stderr,
+          "not a scroll of warnings:\n" + p.stderr)
+
+
+def cpu_busy(cpu, seconds=0.5):
+    """CPUs' worth of busy time on cpu over a short look of our own, from /proc/stat."""
+    def ticks():
+        with open("/proc/stat") as f:
+            for line in f:
+                v = line.split()
+                if v[0] == "cpu%d" % cpu:
+                    return sum(int(x) for x in (v[1], v[2], v[3], v[6], v[7]))
+        return 0
+    a = ticks()
+    time.sleep(seconds)
+    return (ticks() - a) / os.sysconf("SC_CLK_TCK") / seconds
+
+
+def quiet_run():
+    """The hog gone: at most two busy repetitions of five a case. Whatever else the machine runs
+    (a build beside the tests) may still disturb a run, so up to three tries decide."""
+    looks = []
+    for attempt in range(3):
+        # Only a machine quiet by a look of our own can be asked to look quiet to parbench.
+        for _ in range(10):
+            looks.append(cpu_busy(CPU))
+            if looks[-1] < 0.05:
+                break
+        else:
+            print("quiet run %d: CPU %d is busy without the hog (%s): not judged" %
+                  (attempt + 1, CPU, ["%.2f" % x for x in looks[-10:]]))
+            continue
+        doc, p = run_doc(ARGS)
+        if not doc:
+            return
+        bad = []
+        for c in doc["cases"]:
+            ms = [m for m in machine_of(c) if m]
+            print("quiet: %s: %s" % (c["runner"], [(round(m["others_cpus"], 2),
+                                                    round(m["run_wait"], 2), m["busy"])
+                                                   for m in ms]))
+            busy = [m.get("busy_reason") for m in ms if m["busy"]]
+            t = c.get("trust", {})
+            if len(ms) != REPEAT or len(busy) > 2 or t.get("trustworthy") is not True:
+                bad.append((c["runner"], busy, t))
+        if not bad:
+            check("not trustworthy" not in p.stdout, "no verdict on a quiet run:\n" + p.stdout)
+            return check(True, "quiet run clean")
+        print("quiet run %d disturbed: %s" % (attempt + 1, bad))
+    if any(x < 0.05 for x in looks):
+        check(False, "without the hog the cases stay clean: %s" % bad)
+    else:
+        print("SKIP: the machine was never quiet enough to check a quiet run")
+
+
+busy_run()
+quiet_run()
+done()
