@@ -9,6 +9,7 @@
 #include "harness/console.h"
 #include "harness/isolate.h"
 #include "harness/machine.h"
+#include "harness/registry.h"
 #include "harness/shm.h"
 #include "harness/stop.h"
 #include "harness/zygote.h"
@@ -267,13 +268,13 @@ static unsigned case_pus(const struct pb_case_result *c, const struct pb_topo *t
 /* Whether the machine disturbed each case, serial cases first: their quiet CPU per task is the
  * baseline of the same CPU-bound work under the other runners. One line in the case's
  * warnings when it is not to be trusted. */
-static int judge_machine(const struct pb_plan *plan, const struct pb_topo *topo,
-                         struct pb_run_results *res)
+static int judge_machine(const struct pb_topo *topo, struct pb_run_results *res)
 {
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < res->count; i++) {
             struct pb_case_result *c = &res->cases[i];
-            int cpu_bound = plan->cases[i].workload->flags & PB_WL_CPU, own_cores;
+            const struct pb_workload_ops *wl = pb_workload_find(c->info.workload);
+            int cpu_bound = wl && wl->flags & PB_WL_CPU, own_cores;
             if ((strcmp(c->info.runner, "serial") == 0) != (pass == 0))
                 continue;
             unsigned npus = case_pus(c, topo, &own_cores);
@@ -323,7 +324,7 @@ int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo,
         if (pb_case_check_stability(res, warn_console) < 0 && rc == 0)
             rc = pb_err_set(err, -ENOMEM, "out of memory");
     }
-    if (judge_machine(plan, topo, results) < 0 && rc == 0)
+    if (judge_machine(topo, results) < 0 && rc == 0)
         rc = pb_err_set(err, -ENOMEM, "out of memory");
     pb_speedups(results->cases, results->count);
     return rc;
