@@ -163,11 +163,12 @@ static void list_remove(struct loop_task **head, struct loop_task **tail, struct
     lt->prev = lt->next = NULL;
 }
 
-/* Cancels the tasks in flight that started by until and are not cancelled yet, oldest first,
- * marking them all before the first cancel (a stop's mark must be on a task that another's
- * cancel ends). Cancelling one may end others (a workload's done on its failure path), which
- * unlinks them and frees their slots, so the walk keeps its place with a marker on the list
- * that no task's end touches; tasks started meanwhile come after until. */
+/* Cancels the tasks in flight that started by until and are not cancelled yet, oldest first.
+ * All are marked before the first cancel, so that one ended by another's cancel still counts
+ * as cancelled (a stop's are PB_FAIL_OTHER). Cancelling one may end others (a workload's done
+ * on its failure path), which unlinks them and frees their slots, so the walk keeps its place
+ * with a marker on the list that no task's end touches; tasks started meanwhile come after
+ * until (the list is in start order). */
 static void cancel_started_by(struct loop_worker *w, uint64_t until, uint8_t why)
 {
     struct loop_task *lt, mark = {.stop_cancelled = why};

@@ -74,10 +74,17 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     struct pb_ltimers *ts = poll->data;
     uint64_t expirations;
     /* Drained so that level-triggered polling does not spin; EAGAIN when it was re-armed. */
-    if (read(ts->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-        return;
-    ts->armed_ns = 0; /* an expired timerfd is disarmed */
+    ssize_t got = read(ts->fd, &expirations, sizeof(expirations));
+    (void)got;
+    ts->armed_ns = 0; /* an expired timerfd is disarmed; rearm sets it again */
     pb_ltimers_run_due(ts, pb_now_ns());
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct pb_ltimers *ts = h->data;
+    close(ts->fd);
+    ts->fd = -1;
 }
 
 int pb_ltimers_init(uv_loop_t *loop, struct pb_ltimers *ts)
@@ -87,30 +94,20 @@ int pb_ltimers_init(uv_loop_t *loop, struct pb_ltimers *ts)
     if (ts->fd < 0)
         return ts->fd = -1, -errno;
     int rc = uv_poll_init(loop, &ts->poll, ts->fd);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) { /* the loop never knew the handle: the descriptor is ours to close */
+        close(ts->fd);
+        ts->fd = -1;
+        return rc;
+    }
     ts->poll.data = ts;
     if ((rc = uv_poll_start(&ts->poll, UV_READABLE, on_poll)) < 0) {
-        uv_close((uv_handle_t *)&ts->poll, NULL);
-        ts->closing = 1;
-        goto fail;
+        ts->closing = 1; /* the loop knows it: closing it closes the descriptor */
+        uv_close((uv_handle_t *)&ts->poll, on_closed);
+        return rc;
     }
     /* The poll stays on; only armed entries keep the loop alive. */
     uv_unref((uv_handle_t *)&ts->poll);
     return 0;
-fail:
-    if (!ts->closing) { /* the poll never existed: the descriptor is ours to close */
-        close(ts->fd);
-        ts->fd = -1;
-    }
-    return rc;
-}
-
-static void on_closed(uv_handle_t *h)
-{
-    struct pb_ltimers *ts = h->data;
-    close(ts->fd);
-    ts->fd = -1;
 }
 
 void pb_ltimers_close(struct pb_ltimers *ts)

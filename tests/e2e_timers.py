@@ -1,6 +1,7 @@
 """End to end, the loop's precise timers: io.sleep ms=2 on eventloop and semaphore waits about
 2 ms, never less (libuv's whole-millisecond timers made it about 3.1 ms), a fraction of a ms is
-not rounded up, and the document says what timer served it."""
+not rounded up, the document says what timer served it, and the loop's --timeout still
+cancels sleeps (their deadlines leave the heap, the loop ends)."""
 import statistics
 
 from pbtest import case, check, done, run_doc
@@ -46,5 +47,18 @@ doc, _ = run_doc(["-r", "eventloop", "-w", "io.sleep", "-p", "ms=0.3", "-n", "16
                   "--repeat", "5", "--warmup", "1"])
 if doc:
     check_sleep(case(doc, "eventloop"), 0.3e6, "eventloop io.sleep ms=0.3")
+
+# --timeout cancels: every sleep of 60 s is cut at about 100 ms, on both loop runners.
+for runner, extra in (("eventloop", []), ("semaphore", ["-c", "8"])):
+    doc, _ = run_doc(["-r", runner, "-w", "io.sleep", "-p", "ms=60000", "-n", "32",
+                      "--timeout", "100ms", "--repeat", "1", "--warmup", "0"] + extra, expect=1,
+                     timeout=60)
+    if doc:
+        rep = case(doc, runner)["repetitions"][0]
+        check(rep["timeouts"] == 32 and rep["tasks_ok"] == 0,
+              "%s: 32 sleeps cut by --timeout: %s" % (runner, rep["failures"]))
+        check(rep["service_ns"]["min"] >= 100e6 and rep["wall_s"] < 20,
+              "%s: cut at 100 ms, not before, and not waited out (%.2f s)" %
+              (runner, rep["wall_s"]))
 
 done()
