@@ -265,10 +265,8 @@ void pb_machine_judge_case(struct pb_case_result *c, unsigned npus, int cpu_boun
         if (m->busy && first_busy == c->nreps)
             first_busy = i;
     }
-    memset(&c->trust, 0, sizeof(c->trust));
-    c->trust.judged = watched > 0;
-    c->trust.busy_reps = busy;
-    c->trust.trustworthy = 2 * busy <= watched;
+    pb_case_judge_trust(c);
+    /* The count, and what the first busy repetition saw. */
     if (!c->trust.trustworthy)
         snprintf(c->trust.reason, sizeof(c->trust.reason),
                  "%u of %u repetitions ran on a busy machine (%.190s)", busy, watched,

@@ -143,6 +143,10 @@ int pb_case_check_stability(struct pb_case_result *c,
 /* Whether two cases ran the same work: workload, parameters and load model. */
 int pb_case_same_work(const struct pb_case_info *a, const struct pb_case_info *b);
 
+/* The case's trust from its repetitions' machine flags: judged when any was watched, not
+ * trustworthy when more than half of the watched ones were busy. */
+void pb_case_judge_trust(struct pb_case_result *c);
+
 /* Speed-up against serial: each case whose workload, parameters and load also ran under serial
  * gets the ratio of median throughputs, and the efficiency per worker. */
 void pb_speedups(struct pb_case_result *cases, size_t n);
