@@ -61,7 +61,7 @@ def busy_run():
           "not a scroll of warnings:\n" + p.stderr)
 
 
-def cpu_busy(cpu, seconds=0.5):
+def cpu_busy(cpu, seconds=0.3):
     """CPUs' worth of busy time on cpu over a short look of our own, from /proc/stat."""
     def ticks():
         with open("/proc/stat") as f:
@@ -81,13 +81,13 @@ def quiet_run():
     looks = []
     for attempt in range(3):
         # Only a machine quiet by a look of our own can be asked to look quiet to parbench.
-        for _ in range(10):
+        for _ in range(6):
             looks.append(cpu_busy(CPU))
             if looks[-1] < 0.05:
                 break
         else:
             print("quiet run %d: CPU %d is busy without the hog (%s): not judged" %
-                  (attempt + 1, CPU, ["%.2f" % x for x in looks[-10:]]))
+                  (attempt + 1, CPU, ["%.2f" % x for x in looks[-6:]]))
             continue
         doc, p = run_doc(ARGS)
         if not doc:
