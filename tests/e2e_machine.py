@@ -79,60 +79,61 @@ def cpu_busy(cpu, seconds=0.3):
     return (cpu_ticks(cpu) - a) / os.sysconf("SC_CLK_TCK") / seconds
 
 
-def watched_run():
-    """run_doc(ARGS), and what others did on CPU by our own measure meanwhile: its busy ticks
+def watched_run(args):
+    """run_doc(args), and what others did on CPU by our own measure meanwhile: its busy ticks
     less parbench's whole tree's CPU time (our reaped children), over the wall time."""
     t0, k0 = time.monotonic(), cpu_ticks(CPU)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    doc, p = run_doc(ARGS)
+    doc, p = run_doc(args)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall, k1 = time.monotonic() - t0, cpu_ticks(CPU)
     ours = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     return doc, p, max(0.0, ((k1 - k0) / os.sysconf("SC_CLK_TCK") - ours) / wall)
 
 
-def quiet_run():
-    """The hog gone: at most two busy repetitions of five a case. Whatever else the machine runs
-    (a build beside the tests) may still disturb a run; only a run our own measure calls quiet
-    is judged, and up to three tries decide."""
-    judged_bad = []
+def quiet_case(runner):
+    """The hog gone: at most two busy repetitions of five. Whatever else the machine runs (a
+    build beside the tests) may still disturb a run; only a run our own measure calls quiet is
+    judged, and up to three tries decide. True: clean; False: judged and not clean; None: the
+    machine was never quiet enough to ask."""
+    args = ["-r", runner] + ARGS[2:]
+    verdict = None
     for attempt in range(3):
         looks = []
-        for _ in range(6):
+        for _ in range(4):
             looks.append(cpu_busy(CPU))
             if looks[-1] < 0.05:
                 break
         else:
-            print("quiet run %d: CPU %d is busy without the hog (%s): not run" %
-                  (attempt + 1, CPU, ["%.2f" % x for x in looks]))
+            print("quiet %s %d: CPU %d busy without the hog (%s): not run" %
+                  (runner, attempt + 1, CPU, ["%.2f" % x for x in looks]))
             continue
-        doc, p, others = watched_run()
+        doc, p, others = watched_run(args)
         if not doc:
-            return
-        bad = []
-        for c in doc["cases"]:
-            ms = [m for m in machine_of(c) if m]
-            print("quiet: %s: %s" % (c["runner"], [(round(m["others_cpus"], 2),
-                                                    round(m["run_wait"], 2), m["busy"])
-                                                   for m in ms]))
-            busy = [m.get("busy_reason") for m in ms if m["busy"]]
-            t = c.get("trust", {})
-            if len(ms) != REPEAT or len(busy) > 2 or t.get("trustworthy") is not True:
-                bad.append((c["runner"], busy, t))
-        if others > 0.15:
-            print("quiet run %d: others used %.2f of CPU %d by our own measure: not judged" %
-                  (attempt + 1, others, CPU))
+            return False
+        c = doc["cases"][0]
+        ms = [m for m in machine_of(c) if m]
+        busy = [m.get("busy_reason") for m in ms if m["busy"]]
+        t = c.get("trust", {})
+        print("quiet %s %d (others %.2f by our own measure): %s" %
+              (runner, attempt + 1, others,
+               [(round(m["others_cpus"], 2), round(m["run_wait"], 2), m["busy"]) for m in ms]))
+        if others > 0.08:
             continue
-        if not bad:
-            check("not trustworthy" not in p.stdout, "no verdict on a quiet run:\n" + p.stdout)
-            return check(True, "quiet run clean (others %.2f by our own measure)" % others)
-        print("quiet run %d disturbed (others %.2f by our own measure): %s" %
-              (attempt + 1, others, bad))
-        judged_bad.append(bad)
-    if judged_bad:
-        check(False, "without the hog the cases stay clean: %s" % judged_bad)
-    else:
-        print("SKIP: the machine was never quiet enough to check a quiet run")
+        if len(ms) == REPEAT and len(busy) <= 2 and t.get("trustworthy") is True and \
+                "not trustworthy" not in p.stdout:
+            return True
+        print("  disturbed: %s %s" % (busy, t))
+        verdict = False
+    return verdict
+
+
+def quiet_run():
+    verdicts = {r: quiet_case(r) for r in ("serial", "threads", "processes")}
+    check(False not in verdicts.values(), "without the hog the cases stay clean: %s" % verdicts)
+    if None in verdicts.values():
+        print("SKIP (partly): the machine was never quiet enough for %s" %
+              [r for r, v in verdicts.items() if v is None])
 
 
 busy_run()
