@@ -155,6 +155,11 @@ def leftovers():
     return pids
 
 
+def failures():
+    """How many checks have failed so far."""
+    return len(_failures)
+
+
 def done():
     """Prints the closing line and exits with the verdict."""
     failed = len(_failures)
