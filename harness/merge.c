@@ -274,9 +274,8 @@ static int merge_cases(struct merge *m, const struct pb_doc *docs, size_t n, int
         if (rc == 0)
             rc = merge_spectrum(&m->cases[i], &m->spectra[i]);
     }
-    if (rc < 0)
+    if (rc < 0 || pb_speedups(m->cases, m->n) < 0)
         return pb_err_set(err, -ENOMEM, "merge: out of memory");
-    pb_speedups(m->cases, m->n);
     return 0;
 }
 
