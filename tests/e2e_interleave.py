@@ -71,6 +71,28 @@ if doc:
         check(orders(again) == orders(doc), "the same seed gives the same order: %s vs %s" %
               (orders(again), orders(doc)))
 
+# A merge of two interleaved runs pairs too: each run's round k with its own round k.
+with tempfile.TemporaryDirectory() as tmp:
+    paths = [os.path.join(tmp, "m%d.json" % i) for i in range(3)]
+    for i, path in enumerate(paths[:2]):
+        run(["run"] + ARGS + ["--interleave", "--interleave-seed", str(i), "-o", path,
+                              "--quiet"], expect=0)
+    run(["merge", "-o", paths[2]] + paths[:2], expect=0)
+    with open(paths[2]) as f:
+        merged = json.load(f)
+    ratios = []
+    for path in paths[:2]:
+        with open(path) as f:
+            one = json.load(f)
+        base = {r["round"]: r["throughput_per_s"] for r in case(one, "serial")["repetitions"]}
+        ratios += [r["throughput_per_s"] / base[r["round"]]
+                   for r in case(one, "threads")["repetitions"]]
+    sp = case(merged, "threads").get("speedup", {})
+    check(sp.get("paired") is True and sp.get("pairs") == 2 * REPEAT and
+          abs(sp.get("value", 0) - statistics.median(ratios)) <= 1e-6 * statistics.median(ratios),
+          "merged: paired over both runs' rounds, the median of their ratios: %s vs %s" %
+          (sp, statistics.median(ratios)))
+
 # Over several seeds the order changes (a fixed order would pass the checks above).
 seen = set()
 for seed in range(8):
