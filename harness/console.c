@@ -66,8 +66,8 @@ static void format_speedup(char *buf, size_t len, const struct pb_speedup *sp)
 
 void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
 {
-    fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8s %s\n", "runner", "workload", "c",
-            "throughput", "p50", "p99", "failed", "speedup [95% CI]");
+    fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8s %s\n", "runner", "workload", "c", "throughput",
+            "p50", "p99", "failed", "speedup [CI]");
     for (size_t i = 0; i < n; i++) {
         const struct pb_case_result *c = &cases[i];
         char conc[16], tp[32], p50[32], p99[32], sp[112] = "-";

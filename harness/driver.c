@@ -274,8 +274,7 @@ static int interleaved_step(struct interleaved *iv, size_t i, unsigned r, struct
 }
 
 /* Round k (1-based): repetition k of every case that has one, in a random order. */
-static int interleaved_round(struct interleaved *iv, unsigned k, uint64_t *rng,
-                             struct pb_err *err)
+static int interleaved_round(struct interleaved *iv, unsigned k, uint64_t *rng, struct pb_err *err)
 {
     size_t n = 0;
     for (size_t i = 0; i < iv->plan->count; i++)

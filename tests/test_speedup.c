@@ -18,8 +18,8 @@
 
 /* A cpu.sumsq n=1000 case of runner at conc whose repetition i has throughput tp[i] and
  * round rounds[i] (rounds NULL: sequential, no rounds). */
-static void make_case(struct pb_case_result *c, const char *runner, unsigned conc,
-                      const double *tp, const unsigned *rounds, size_t n)
+static void make_case(struct pb_case_result *c, const char *runner, unsigned conc, const double *tp,
+                      const unsigned *rounds, size_t n)
 {
     pb_case_result_init(c);
     c->info.runner = strdup(runner);
