@@ -29,12 +29,13 @@ static const char *const verdict_labels[PB_VERDICT_COUNT] = {
     [PB_VERDICT_IMPROVEMENT] = "IMPROVEMENT",
     [PB_VERDICT_TOO_FEW] = "too few samples",
     [PB_VERDICT_INVALID] = "n/a (value <= 0)",
+    [PB_VERDICT_BUSY] = "not measurable here (machine busy)",
 };
 
 static const char *const verdict_keys[PB_VERDICT_COUNT] = {
     [PB_VERDICT_SAME] = "unchanged",          [PB_VERDICT_REGRESSION] = "regression",
     [PB_VERDICT_IMPROVEMENT] = "improvement", [PB_VERDICT_TOO_FEW] = "too_few_samples",
-    [PB_VERDICT_INVALID] = "invalid",
+    [PB_VERDICT_INVALID] = "invalid",         [PB_VERDICT_BUSY] = "busy",
 };
 
 const char *pb_verdict_label(enum pb_verdict v)
@@ -198,6 +199,20 @@ static void decide(struct pb_compare *c, struct pb_comparison *row)
         row->verdict = PB_VERDICT_IMPROVEMENT;
 }
 
+static int ran_busy(const struct pb_case_result *c)
+{
+    return c->trust.judged && !c->trust.trustworthy;
+}
+
+/* A side measured on a busy machine decides nothing, neither a change nor its absence. */
+static void judge_machine(struct pb_comparison *row)
+{
+    int decided = row->verdict == PB_VERDICT_SAME || row->verdict == PB_VERDICT_REGRESSION ||
+                  row->verdict == PB_VERDICT_IMPROVEMENT;
+    if (decided && (ran_busy(row->base_case) || ran_busy(row->new_case)))
+        row->verdict = PB_VERDICT_BUSY;
+}
+
 static int add_row(struct pb_compare *c, size_t *cap, const struct pb_case_result *bc,
                    const struct pb_case_result *nc, enum pb_metric m)
 {
@@ -245,6 +260,7 @@ static int adjust(struct pb_compare *c)
     }
     for (size_t i = 0; i < c->nrows; i++) {
         decide(c, &c->rows[i]);
+        judge_machine(&c->rows[i]);
         c->counts[c->rows[i].verdict]++;
     }
 out:

@@ -25,6 +25,7 @@ enum pb_verdict {
     PB_VERDICT_IMPROVEMENT, /* the mirror image */
     PB_VERDICT_TOO_FEW,     /* no p below alpha is reachable with these sample sizes */
     PB_VERDICT_INVALID,     /* a value <= 0: no ratio */
+    PB_VERDICT_BUSY,        /* either side ran on a busy machine: not measurable here */
     PB_VERDICT_COUNT
 };
 

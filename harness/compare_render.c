@@ -87,6 +87,9 @@ static void print_counts(const struct pb_compare *c, FILE *out)
             c->counts[PB_VERDICT_TOO_FEW]);
     if (c->counts[PB_VERDICT_INVALID])
         fprintf(out, ", %zu not comparable", c->counts[PB_VERDICT_INVALID]);
+    if (c->counts[PB_VERDICT_BUSY])
+        fprintf(out, ", %zu not measurable here (a side ran on a busy machine)",
+                c->counts[PB_VERDICT_BUSY]);
 }
 
 /* The closing lines, one wording for both forms: the counts, then how they were decided. In

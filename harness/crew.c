@@ -87,10 +87,11 @@ int pb_crew_worker_bind(const struct pb_crew *crew, unsigned i, struct pb_err *e
 }
 
 int pb_crew_worker_ready(struct pb_crew *crew, unsigned i, struct uv_loop_s *loop,
-                         const struct pb_err *setup_error, void **wstate, struct rusage *usage)
+                         struct pb_ltimers *timers, const struct pb_err *setup_error, void **wstate,
+                         struct rusage *usage)
 {
     const struct pb_run_spec *spec = crew->spec;
-    struct pb_worker_env wenv = {.index = i, .loop = loop};
+    struct pb_worker_env wenv = {.index = i, .loop = loop, .timers = timers};
     struct pb_err err;
     int inited = 0;
     if (!setup_error) {

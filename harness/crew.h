@@ -12,6 +12,7 @@
 #include "harness/runner.h"
 
 struct uv_loop_s;
+struct pb_ltimers;
 struct pb_crew;
 
 struct pb_crew_ops {
@@ -52,10 +53,12 @@ int pb_crew_run(struct pb_crew *crew, struct pb_err *err);
  * memory the worker will use, so it is allocated near its CPU). */
 int pb_crew_worker_bind(const struct pb_crew *crew, unsigned i, struct pb_err *err);
 /* Sets up the workload (unless the runner's own set-up failed: setup_error) and arrives at the
- * gate. 0 when the gate opened: run the tasks, then call pb_crew_worker_done. -ECANCELED when
- * the start was abandoned or set-up failed: leave (the workload is already torn down). */
+ * gate; loop and timers are the worker's (struct pb_worker_env), NULL for a blocking worker. 0 when
+ * the gate opened: run the tasks, then call pb_crew_worker_done. -ECANCELED when the start was
+ * abandoned or set-up failed: leave (the workload is already torn down). */
 int pb_crew_worker_ready(struct pb_crew *crew, unsigned i, struct uv_loop_s *loop,
-                         const struct pb_err *setup_error, void **wstate, struct rusage *usage);
+                         struct pb_ltimers *timers, const struct pb_err *setup_error, void **wstate,
+                         struct rusage *usage);
 /* After the worker's last task: its usage since the gate opened into its record, and the
  * workload's worker_fini. */
 void pb_crew_worker_done(struct pb_crew *crew, unsigned i, void *wstate,

@@ -378,7 +378,14 @@ static const char *const table_columns[] = {
     "efficiency",   "median_text",
     "ci_text",      "cv_text",
     "speedup_text", "efficiency_text",
+    "trust",        "speedup_suspect",
 };
+
+/* "" when the machine was not watched, "ok", or "busy": most repetitions ran on a busy one. */
+static const char *trust_text(const struct pb_case_result *c)
+{
+    return !c->trust.judged ? "" : c->trust.trustworthy ? "ok" : "busy";
+}
 
 /* Formatted text, or "" for a value that is not there. */
 static void text_of(char *buf, size_t len, double v, void (*fmt)(char *, size_t, double))
@@ -447,6 +454,8 @@ static int table_case(const struct pb_case_result *c, char sep, FILE *out)
         put_field(out, sep, text);
         put_field(out, sep, sp);
         put_field(out, sep, ef);
+        put_field(out, sep, trust_text(c));
+        put_field(out, sep, c->speedup.present ? (c->speedup.suspect ? "1" : "0") : "");
         fputc('\n', out);
     }
     free(params);
@@ -507,8 +516,11 @@ static const char *const ranking_columns[] = {
     "ratio",
     "ratio_text",
     "tie",
+    "verdict",
+    "busy_during",
     "vs_serial",
     "vs_serial_text",
+    "vs_serial_suspect",
     "lowest_p99_runner",
     "lowest_p99_case",
     "lowest_p99_concurrency",
@@ -576,9 +588,12 @@ static void ranking_row(FILE *out, const struct pb_rank_group *g)
     text_of(text, sizeof(text), g->ratio, pb_format_ratio);
     put_field(out, '\t', text);
     put_field(out, '\t', second ? (g->tie ? "1" : "0") : "");
+    put_field(out, '\t', pb_rank_verdict_key(g->verdict));
+    put_field(out, '\t', g->busy_during);
     put_num(out, '\t', g->vs_serial);
     text_of(text, sizeof(text), g->vs_serial, pb_format_ratio);
     put_field(out, '\t', text);
+    put_field(out, '\t', isfinite(g->vs_serial) ? (g->vs_serial_suspect ? "1" : "0") : "");
     put_field(out, '\t', g->lowest_p99 ? g->lowest_p99->info.runner : "");
     put_field(out, '\t', g->lowest_p99 ? g->lowest_p99->info.id : "");
     if (g->lowest_p99)

@@ -274,7 +274,11 @@ static int merge_cases(struct merge *m, const struct pb_doc *docs, size_t n, int
         if (rc == 0)
             rc = merge_spectrum(&m->cases[i], &m->spectra[i]);
     }
-    if (rc < 0 || pb_speedups(m->cases, m->n) < 0)
+    if (rc < 0)
+        return pb_err_set(err, -ENOMEM, "merge: out of memory");
+    for (size_t i = 0; i < m->n; i++)
+        pb_case_judge_trust(&m->cases[i]);
+    if (pb_speedups(m->cases, m->n) < 0)
         return pb_err_set(err, -ENOMEM, "merge: out of memory");
     return 0;
 }

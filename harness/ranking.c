@@ -55,6 +55,36 @@ static int by_rank(const void *x, const void *y)
     return strcmp(a->runner, b->runner);
 }
 
+const char *pb_rank_verdict_key(enum pb_rank_verdict v)
+{
+    static const char *const keys[] = {"alone", "winner", "tie", "busy"};
+    return (unsigned)v < sizeof(keys) / sizeof(keys[0]) ? keys[v] : "?";
+}
+
+/* Appends c's label to the group's list of cases that ran on a busy machine. */
+static void note_busy(struct pb_rank_group *g, const struct pb_case_result *c)
+{
+    char label[128];
+    size_t len = strlen(g->busy_during);
+    pb_case_info_label(&c->info, label, sizeof(label));
+    snprintf(g->busy_during + len, sizeof(g->busy_during) - len, "%s%s", len ? ", " : "", label);
+}
+
+/* A winner is named only where the difference holds beyond both intervals and no case of the
+ * group ran on a busy machine: a slowed loser makes the wrong runner win as surely as a slowed
+ * winner hides the right one. */
+static void decide(struct pb_rank_group *g)
+{
+    if (g->busy_during[0])
+        g->verdict = PB_RANK_BUSY;
+    else if (g->nranked < 2)
+        g->verdict = PB_RANK_ALONE;
+    else
+        g->verdict = g->tie ? PB_RANK_TIE : PB_RANK_WINNER;
+    g->vs_serial_suspect = isfinite(g->vs_serial) && g->ranked[0].best->speedup.present &&
+                           g->ranked[0].best->speedup.suspect;
+}
+
 /* The group of cases at[0..n) whose keys equal keys[g]: ranks it. */
 static int rank_group(const struct pb_case_result *cases, char **keys, size_t n, size_t g,
                       struct pb_rank_group *out)
@@ -69,6 +99,8 @@ static int rank_group(const struct pb_case_result *cases, char **keys, size_t n,
         const struct pb_case_result *c = &cases[i];
         if (strcmp(keys[i], keys[g]) != 0)
             continue;
+        if (c->trust.judged && !c->trust.trustworthy)
+            note_busy(out, c);
         if (strcmp(c->info.runner, "serial") != 0 &&
             isfinite(pb_case_median(c, PB_METRIC_LATENCY_P99)) &&
             (!out->lowest_p99 || pb_case_median(c, PB_METRIC_LATENCY_P99) <
@@ -99,6 +131,8 @@ static int rank_group(const struct pb_case_result *cases, char **keys, size_t n,
     for (size_t k = 1; k < out->nranked; k++)
         if (strcmp(out->ranked[k].runner, "serial") == 0 && throughput(out->ranked[k].best) != 0)
             out->vs_serial = throughput(out->ranked[0].best) / throughput(out->ranked[k].best);
+    if (out->nranked)
+        decide(out);
     return 0;
 }
 

@@ -14,6 +14,17 @@ struct pb_rank_entry {
     const struct pb_case_result *best; /* its case of the highest median throughput */
 };
 
+/* What the group's numbers allow a reader to say. */
+enum pb_rank_verdict {
+    PB_RANK_ALONE,  /* one runner: nothing to compare */
+    PB_RANK_WINNER, /* the winner's interval lies above the runner-up's, on a quiet machine */
+    PB_RANK_TIE,    /* the intervals overlap */
+    PB_RANK_BUSY,   /* a case of the group ran on a busy machine: not measurable here */
+};
+
+/* "alone", "winner", "tie", "busy". */
+const char *pb_rank_verdict_key(enum pb_rank_verdict v);
+
 struct pb_rank_group {
     const struct pb_case_result *first; /* the group's first case: workload, params, load, pin */
     struct pb_rank_entry *ranked;       /* highest throughput first; runners without one left out */
@@ -22,8 +33,12 @@ struct pb_rank_group {
      * median CI reaches down to the runner-up's (ci_low <= its ci_high). */
     double ratio; /* NAN without a runner-up (or one at 0) */
     int tie;
-    /* The winner over serial's best, when the winner is not serial; NAN otherwise. */
+    enum pb_rank_verdict verdict;
+    char busy_during[256]; /* PB_RANK_BUSY: the labels of the untrustworthy cases */
+    /* The winner over serial's best, when the winner is not serial; NAN otherwise. Suspect
+     * (never a finding) when the winner's own speed-up is (harness/result.c judges it). */
     double vs_serial;
+    int vs_serial_suspect;
     /* The case of the lowest median p99 latency among the runners other than serial (whose
      * latency is its service time, having no queue); NULL when none has one. */
     const struct pb_case_result *lowest_p99;

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/registry.h"
+#include "harness/workload.h"
+
 /* The runner every speed-up is measured against. */
 #define BASELINE_RUNNER "serial"
 /* Below this, a repetition's wall time is mostly clock, scheduling and start-up noise. */
@@ -309,6 +312,65 @@ static int same_work(const struct pb_case_info *a, const struct pb_case_info *b)
            (!pb_load_open(&a->load) || a->load.arrivals == b->load.arrivals) && same_params(a, b);
 }
 
+void pb_case_judge_trust(struct pb_case_result *c)
+{
+    unsigned watched = 0, busy = 0;
+    for (size_t r = 0; r < c->nreps; r++) {
+        watched += c->reps[r].machine.watched != 0;
+        busy += c->reps[r].machine.watched && c->reps[r].machine.busy;
+    }
+    memset(&c->trust, 0, sizeof(c->trust));
+    c->trust.judged = watched > 0;
+    c->trust.busy_reps = busy;
+    c->trust.trustworthy = 2 * busy <= watched;
+    if (!c->trust.trustworthy)
+        snprintf(c->trust.reason, sizeof(c->trust.reason),
+                 "%u of %u repetitions ran on a busy machine", busy, watched);
+}
+
+/* The PUs a case's workers could run on at once: the union of their pin sets, and no more than
+ * there are workers. */
+static unsigned usable_pus(const struct pb_case_result *c)
+{
+    struct pb_cpuset all;
+    pb_cpuset_clear(&all);
+    for (unsigned w = 0; w < c->pin_workers; w++)
+        for (unsigned k = 0; k < PB_CPUSET_WORDS; k++)
+            all.bits[k] |= c->pin_plan[w].bits[k];
+    unsigned pus = pb_cpuset_count(&all);
+    return c->info.workers && (pus == 0 || c->info.workers < pus) ? c->info.workers : pus;
+}
+
+/* CPU-bound work cannot go faster than serial times the PUs it had: a speed-up above that comes
+ * from caches now and then, and from a baseline the machine slowed down far more often. Perfect
+ * scaling measures a little either side of the PU count; 2% above it is beyond that noise. */
+#define SPEEDUP_PU_SLACK 1.02
+static int busy(const struct pb_case_result *c)
+{
+    return c->trust.judged && !c->trust.trustworthy;
+}
+
+/* A ratio is no better than its two sides: one that ran on a busy machine makes it suspect. */
+static void judge_speedup(struct pb_case_result *c, const struct pb_case_result *base)
+{
+    const struct pb_workload_ops *wl = pb_workload_find(c->info.workload);
+    unsigned pus = usable_pus(c);
+    c->speedup.suspect = 0;
+    c->speedup.suspect_reason[0] = 0;
+    if (busy(c) || busy(base)) {
+        c->speedup.suspect = 1;
+        snprintf(c->speedup.suspect_reason, sizeof(c->speedup.suspect_reason),
+                 "measured on a busy machine (%s)", busy(c) ? "this case" : "the serial baseline");
+        return;
+    }
+    if (!wl || !(wl->flags & PB_WL_CPU) || pus == 0 || !(c->speedup.value > (double)pus * SPEEDUP_PU_SLACK))
+        return;
+    c->speedup.suspect = 1;
+    snprintf(c->speedup.suspect_reason, sizeof(c->speedup.suspect_reason),
+             "%.2fx with %u PU%s for CPU-bound work: above what the PUs allow, so a disturbed "
+             "baseline (or caches)", c->speedup.value, pus, pus == 1 ? "" : "s");
+}
+
 /* A complete repetition that ran in a round: its place in the case and its throughput. */
 struct rounded {
     unsigned round;
@@ -428,6 +490,7 @@ static int speedup_against(struct pb_case_result *c, const struct pb_case_result
     sp->present = 1;
     snprintf(sp->baseline, sizeof(sp->baseline), "%s", base->info.id);
     sp->efficiency = sp->value / (double)(c->info.workers ? c->info.workers : 1);
+    judge_speedup(c, base);
     return 0;
 }
 

@@ -140,6 +140,10 @@ uint64_t pb_case_failed(const struct pb_case_result *c);
 int pb_case_check_stability(struct pb_case_result *c,
                             void (*fn)(const char *label, const char *msg));
 
+/* The case's trust from its repetitions' machine flags: judged when any was watched, not
+ * trustworthy when more than half of the watched ones were busy. */
+void pb_case_judge_trust(struct pb_case_result *c);
+
 /* Speed-up against serial: each case whose workload, parameters and load also ran under serial
  * gets one, and the efficiency per worker. When both ran interleaved (their complete
  * repetitions carry rounds), it is paired: the median over rounds of the per-round throughput

@@ -16,6 +16,7 @@
 #include "harness/record.h"
 
 struct uv_loop_s;
+struct pb_ltimers;
 
 enum pb_workload_flags {
     PB_WL_CPU = 1 << 0, /* burns CPU: speed-up against serial is meaningful */
@@ -41,6 +42,13 @@ struct pb_workload_env {
 struct pb_worker_env {
     unsigned index;
     struct uv_loop_s *loop; /* the worker's libuv loop, or NULL for the blocking form */
+    /* The loop's precise timers (runners/loop_timers.h), NULL where loop is: nanosecond
+     * deadlines on CLOCK_MONOTONIC behind one timerfd, for waits libuv's whole-millisecond
+     * timers would stretch, at 24 bytes an entry in the task's own bytes. Used only on the
+     * loop's thread (start, cancel and worker_init/fini run there; the callbacks run from the
+     * loop). It lives from before worker_init until after worker_fini; an entry must be
+     * stopped or have fired before done, since the runner reuses the task's bytes after it. */
+    struct pb_ltimers *timers;
 };
 
 /* One task in flight in the non-blocking form. The runner owns it; the workload's own

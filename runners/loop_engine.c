@@ -14,6 +14,7 @@
 #include "harness/limits.h"
 #include "harness/schedule.h"
 #include "harness/stop.h"
+#include "runners/loop_timers.h"
 
 /* How often a loop looks at the stop channel, and how many fresh slots a pool chunk holds. */
 #define STOP_POLL_MS 20
@@ -25,13 +26,14 @@
 #define ARRIVAL_BATCH 4096
 
 /* A task as the loop holds it. While it waits for a permit it sits on the waiting list; once
- * started, on the in-flight list, oldest first, so the oldest is the first to time out. */
+ * started, on the in-flight list, oldest first, so the oldest is the first to time out. Every
+ * task of a gather holds one, so it is kept to 32 bytes before t: a million sleeps are a
+ * million of these. */
 struct loop_task {
     struct loop_task *prev, *next;
-    struct loop_task *cprev, *cnext; /* on the list of tasks about to be cancelled */
     struct loop_worker *w;
-    int stop_cancelled; /* 1: by --timeout, 2: by a stop */
-    int to_cancel;
+    uint8_t stop_cancelled; /* 1: by --timeout, 2: by a stop */
+    uint8_t to_cancel;      /* chosen for the cancelling walk under way */
     struct pb_async_task t; /* followed by the workload's task_size bytes */
 };
 
@@ -60,7 +62,6 @@ struct loop_worker {
     struct loop_task *wait_head, *wait_tail;
     struct loop_task *fly_head, *fly_tail;
     struct loop_task *inline_head, *inline_tail;
-    struct loop_task *cancel_head, *cancel_tail;
 
     /* Slot memory: chunks never move, freed slots are reused. */
     size_t slot_size;
@@ -70,6 +71,8 @@ struct loop_worker {
 
     uv_timer_t arrival_timer, timeout_timer, stop_timer;
     uv_idle_t inline_idle;
+    struct pb_ltimers timers; /* the workload's precise timers (pb_worker_env.timers) */
+    int timers_inited;
     uint64_t stop_deadline;
     _Atomic uint64_t *next_index; /* closed loop with --duration: shared task numbering */
 };
@@ -160,42 +163,34 @@ static void list_remove(struct loop_task **head, struct loop_task **tail, struct
     lt->prev = lt->next = NULL;
 }
 
-/* Cancelling one task may end others at once (a workload's done on its failure path), so the
- * tasks to cancel are listed first, and a task that ends leaves the list. */
-static void cancel_list_add(struct loop_worker *w, struct loop_task *lt, int why)
+/* Cancels the tasks in flight that started by until and are not cancelled yet, oldest first.
+ * All are marked before the first cancel, so that one ended by another's cancel still counts
+ * as cancelled (a stop's are PB_FAIL_OTHER). Cancelling one may end others (a workload's done
+ * on its failure path), which unlinks them and frees their slots, so the walk keeps its place
+ * with a marker on the list that no task's end touches; tasks started meanwhile come after
+ * until (the list is in start order). */
+static void cancel_started_by(struct loop_worker *w, uint64_t until, uint8_t why)
 {
-    lt->stop_cancelled = why;
-    lt->to_cancel = 1;
-    lt->cnext = NULL;
-    lt->cprev = w->cancel_tail;
-    if (w->cancel_tail)
-        w->cancel_tail->cnext = lt;
-    else
-        w->cancel_head = lt;
-    w->cancel_tail = lt;
-}
-
-static void cancel_list_remove(struct loop_worker *w, struct loop_task *lt)
-{
-    if (!lt->to_cancel)
-        return;
-    lt->to_cancel = 0;
-    if (lt->cprev)
-        lt->cprev->cnext = lt->cnext;
-    else
-        w->cancel_head = lt->cnext;
-    if (lt->cnext)
-        lt->cnext->cprev = lt->cprev;
-    else
-        w->cancel_tail = lt->cprev;
-}
-
-static void cancel_listed(struct loop_worker *w)
-{
-    while (w->cancel_head) {
-        struct loop_task *lt = w->cancel_head;
-        cancel_list_remove(w, lt);
+    struct loop_task *lt, mark = {.stop_cancelled = why};
+    for (lt = w->fly_head; lt && lt->t.started_ns <= until; lt = lt->next)
+        if (!lt->stop_cancelled)
+            lt->stop_cancelled = why, lt->to_cancel = 1;
+    for (lt = w->fly_head; lt && lt->t.started_ns <= until;) {
+        if (!lt->to_cancel) {
+            lt = lt->next;
+            continue;
+        }
+        lt->to_cancel = 0;
+        mark.prev = lt; /* the marker goes right after lt */
+        mark.next = lt->next;
+        if (lt->next)
+            lt->next->prev = &mark;
+        else
+            w->fly_tail = &mark;
+        lt->next = &mark;
         w->e->spec->wl->cancel(w->wstate, &lt->t);
+        lt = mark.next;
+        list_remove(&w->fly_head, &w->fly_tail, &mark);
     }
 }
 
@@ -233,7 +228,6 @@ static void task_done(struct pb_async_task *t, enum pb_status st, uint64_t bytes
         st = PB_FAIL_OTHER;
     pb_record_task(w->rec, t->created_ns, t->started_ns, finished, st, bytes, sched_getcpu());
     list_remove(&w->fly_head, &w->fly_tail, lt);
-    cancel_list_remove(w, lt);
     w->in_flight--;
     slot_put(w, lt);
     if (st != PB_OK && spec->fail_fast)
@@ -326,11 +320,8 @@ static void on_timeout_timer(uv_timer_t *timer)
     struct loop_worker *w = timer->data;
     const struct pb_run_spec *spec = w->e->spec;
     uint64_t now = pb_now_ns();
-    for (struct loop_task *lt = w->fly_head; lt && lt->t.started_ns + spec->timeout_ns <= now;
-         lt = lt->next)
-        if (!lt->stop_cancelled)
-            cancel_list_add(w, lt, 1);
-    cancel_listed(w);
+    if (now >= spec->timeout_ns)
+        cancel_started_by(w, now - spec->timeout_ns, 1);
     arm_timeout(w);
 }
 
@@ -385,12 +376,8 @@ static void on_stop_timer(uv_timer_t *timer)
         }
         w->stop_deadline = now + w->e->spec->grace_ns;
     }
-    if (now >= w->stop_deadline && w->e->spec->wl->cancel) {
-        for (struct loop_task *lt = w->fly_head; lt; lt = lt->next)
-            if (!lt->stop_cancelled)
-                cancel_list_add(w, lt, 2);
-        cancel_listed(w);
-    }
+    if (now >= w->stop_deadline && w->e->spec->wl->cancel)
+        cancel_started_by(w, UINT64_MAX, 2);
     maybe_finish(w);
 }
 
@@ -428,6 +415,9 @@ static int loop_setup(struct loop_worker *w, struct pb_err *err)
     uv_idle_init(&w->loop, &w->inline_idle);
     w->arrival_timer.data = w->timeout_timer.data = w->stop_timer.data = w;
     w->inline_idle.data = w;
+    if ((rc = pb_ltimers_init(&w->loop, &w->timers)) < 0)
+        return pb_err_set(err, rc, "loop %u: timerfd: %s", w->index, uv_strerror(rc));
+    w->timers_inited = 1;
     if ((rc = slot_reserve(w, w->load.tasks)) < 0)
         return pb_err_set(err, rc, "loop %u: %s for %llu tasks", w->index,
                           rc == -ECANCELED ? "stopped while reserving memory" : "out of memory",
@@ -442,8 +432,8 @@ static void *loop_main(void *arg)
     struct pb_err err;
     struct rusage usage;
     int setup = loop_setup(w, &err);
-    if (pb_crew_worker_ready(&e->crew, w->index, &w->loop, setup < 0 ? &err : NULL, &w->wstate,
-                             &usage) == 0) {
+    if (pb_crew_worker_ready(&e->crew, w->index, &w->loop, w->timers_inited ? &w->timers : NULL,
+                             setup < 0 ? &err : NULL, &w->wstate, &usage) == 0) {
         /* Loop k's arrivals fall between the others': k/R later, its own Poisson stream. */
         uint64_t start = e->stats->start_ns;
         uint64_t offset =
@@ -464,6 +454,8 @@ static void *loop_main(void *arg)
         pb_crew_worker_done(&e->crew, w->index, w->wstate, &usage);
     }
     if (w->loop_inited) {
+        if (w->timers_inited) /* after worker_fini: the workload's entries are gone */
+            pb_ltimers_close(&w->timers);
         uv_walk(&w->loop, close_leftover, NULL);
         uv_run(&w->loop, UV_RUN_DEFAULT);
         uv_loop_close(&w->loop);

@@ -113,7 +113,7 @@ static void child_main(struct pool *pool, unsigned index)
     int rc = pb_crew_worker_bind(crew, index, &err);
     if (rc == 0 && spec->timeout_ns && timeout_timer(slot, &timer) < 0)
         rc = pb_err_set(&err, -errno, "worker %u: cannot create its timeout timer", index);
-    if (pb_crew_worker_ready(crew, index, NULL, rc < 0 ? &err : NULL, &wstate, &usage) < 0)
+    if (pb_crew_worker_ready(crew, index, NULL, NULL, rc < 0 ? &err : NULL, &wstate, &usage) < 0)
         _exit(0);
     struct pb_task_item item;
     while (pb_taskq_pop(pool->q, &item) == 0) {

@@ -24,7 +24,7 @@ static void *serial_main(void *arg)
     struct rusage usage;
     void *wstate = NULL;
     int bound = pb_crew_worker_bind(crew, 0, &err);
-    if (pb_crew_worker_ready(crew, 0, NULL, bound < 0 ? &err : NULL, &wstate, &usage) < 0)
+    if (pb_crew_worker_ready(crew, 0, NULL, NULL, bound < 0 ? &err : NULL, &wstate, &usage) < 0)
         return NULL;
     struct pb_schedule sched;
     uint64_t index, scheduled;

@@ -40,7 +40,8 @@ static void *worker_main(void *p)
     struct rusage usage;
     void *wstate = NULL;
     int bound = pb_crew_worker_bind(crew, a->index, &err);
-    if (pb_crew_worker_ready(crew, a->index, NULL, bound < 0 ? &err : NULL, &wstate, &usage) < 0)
+    if (pb_crew_worker_ready(crew, a->index, NULL, NULL, bound < 0 ? &err : NULL, &wstate, &usage) <
+        0)
         return NULL;
     struct pb_task_item item;
     while (pb_taskq_pop(a->pool->q, &item) == 0) {

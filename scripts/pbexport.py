@@ -304,7 +304,9 @@ def _number(text):
 # (harness/format.c), so that the scripts show numbers without formatting any themselves.
 _TEXT_COLUMNS = frozenset({"case", "runner", "workload", "params", "load", "pin", "metric",
                            "unit", "order", "tie", "winner", "winner_case", "runner_up",
-                           "runner_up_case", "lowest_p99_runner", "lowest_p99_case"})
+                           "runner_up_case", "lowest_p99_runner", "lowest_p99_case",
+                           "verdict", "busy_during", "vs_serial_suspect", "trust",
+                           "speedup_suspect"})
 
 
 def _is_text(column):

@@ -120,12 +120,21 @@ def case_id(runner, workload, params, concurrency, load, pin, loops=1,
 
 def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=10, tasks=1000,
               throughput=10000.0, latency_p50=200000.0, service_p50=100000.0, cv=0.03,
-              params=None, load=None, pin="compact", spectrum=True, speedup=None):
+              params=None, load=None, pin="compact", spectrum=True, speedup=None,
+              busy_reps=None):
     """A case whose repetitions are drawn from lognormal distributions with the given medians
-    and coefficient of variation; the same seed gives the same samples."""
+    and coefficient of variation; the same seed gives the same samples. With busy_reps, every
+    repetition says what the machine did, the first busy_reps of them flagged busy."""
     rng = random.Random(seed)
     reps = [make_repetition(rng, tasks, throughput, latency_p50, service_p50, cv)
             for _ in range(n)]
+    for i, r in enumerate(reps if busy_reps is not None else []):
+        r["machine"] = {"others_cpus": 0.9 if i < busy_reps else 0.0, "steal_cpus": 0.0,
+                        "load1": 1.0, "freq_mhz": None, "governor": None, "run_wait": 0.0,
+                        "involuntary_switches": 0, "cpu_per_task_ns": 1e5,
+                        "cpu_per_task_ratio": None, "busy": i < busy_reps}
+        if i < busy_reps:
+            r["machine"]["busy_reason"] = "others used 0.90 of 2 CPUs"
     params = params if params is not None else {"iterations": 1000}
     load = load or {"model": "closed", "rate_per_s": None, "arrivals": None}
     summary = {
@@ -150,6 +159,8 @@ def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=1
                                  for p in PERCENTILES] if spectrum else []),
         "warnings": [],
     }
+    if busy_reps is not None:
+        c["trust"] = {"trustworthy": 2 * busy_reps <= n, "busy_repetitions": busy_reps}
     if speedup is not None:
         c["speedup"] = {"baseline": "serial/%s/c=1" % workload, "value": speedup,
                         "efficiency": speedup / (concurrency or 1)}

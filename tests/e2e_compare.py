@@ -100,6 +100,29 @@ def test_shift_is_regression():
           "per-metric threshold: %s" % out["thresholds"])
 
 
+def test_busy_machine():
+    """A side measured on a busy machine decides nothing: the 10% loss that is a regression on
+    a quiet machine is "busy" when most of the new side's repetitions were flagged, and the
+    counts say so; a side with a minority of flagged repetitions still decides."""
+    base = [docgen.make_case(seed=1, concurrency=2, cv=CV, busy_reps=0)]
+    name = base[0]["id"]
+    for busy, verdict, code in ((8, "busy", 0), (3, "regression", 1)):
+        new = [docgen.make_case(seed=2, concurrency=2, cv=CV, throughput=10000.0 * 0.9,
+                                busy_reps=busy)]
+        b, n = pair("busy%d" % busy, base, new)
+        out = compare_json([b, n], expect=code)
+        v = verdicts(out)
+        check(v.get((name, "throughput")) == verdict,
+              "%d of 10 new repetitions busy: throughput %s, expected %s" % (busy, v, verdict))
+        if verdict == "busy":
+            check(all(x == "busy" for x in v.values()) and out["counts"]["busy"] == len(v),
+                  "every metric of the busy case is busy: %s %s" % (v, out["counts"]))
+            p = pbtest.run(["compare", b, n], expect=0)
+            check("not measurable here (machine busy)" in p.stdout and
+                  "not measurable here (a side ran on a busy machine)" in p.stdout,
+                  "the table and the counts say busy:\n" + p.stdout)
+
+
 def test_small_significant_change_within_threshold():
     base = [docgen.make_case(seed=11, cv=0.004)]
     new = [docgen.make_case(seed=12, cv=0.004, throughput=10000.0 * 0.97)]
@@ -487,6 +510,7 @@ def test_terminal_safety():
 
 def main():
     test_shift_is_regression()
+    test_busy_machine()
     test_small_significant_change_within_threshold()
     test_too_few_samples()
     test_unmatched_and_warnings()

@@ -21,12 +21,13 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 COLUMNS = ["case", "runner", "workload", "params", "concurrency", "load", "pin", "metric",
            "unit", "n", "median", "mean", "stddev", "cv", "min", "max", "ci_low", "ci_high",
            "ci_level", "speedup", "efficiency", "median_text", "ci_text", "cv_text",
-           "speedup_text", "efficiency_text"]
+           "speedup_text", "efficiency_text", "trust", "speedup_suspect"]
 RANKING = ["workload", "params", "load", "pin", "runners", "order", "winner", "winner_case",
            "winner_concurrency", "winner_throughput", "winner_throughput_text", "winner_ci_text",
            "winner_latency_p99", "winner_latency_p99_text", "runner_up", "runner_up_case",
            "runner_up_concurrency", "runner_up_throughput", "runner_up_throughput_text",
-           "ratio", "ratio_text", "tie", "vs_serial", "vs_serial_text", "lowest_p99_runner",
+           "ratio", "ratio_text", "tie", "verdict", "busy_during", "vs_serial", "vs_serial_text",
+           "vs_serial_suspect", "lowest_p99_runner",
            "lowest_p99_case", "lowest_p99_concurrency", "lowest_p99", "lowest_p99_text"]
 FIXTURES = os.path.join(pbtest.SOURCE_DIR, "tests", "fixtures", "old")
 METRICS = ["throughput", "latency_p50", "latency_p99", "service_p50", "service_p99", "wall",

@@ -18,6 +18,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
+import docgen
 import pbtest  # noqa: E402
 from pbtest import check  # noqa: E402
 
@@ -181,27 +182,41 @@ def check_verdicts(doc_path, mdtext, page, what):
     check(len(srows) == len(ranking), "%s: %d summary rows for %d ranking rows" %
           (what, len(srows), len(ranking)))
     for (_, cells), r in zip(srows, ranking):
-        tie = " (tie)" if r["tie"] == "1" else ""
-        expect = [r["winner"] + tie, at(r["winner_concurrency"]), r["winner_throughput_text"],
+        busy, named = r["verdict"] == "busy", r["verdict"] in ("winner", "alone")
+        fastest = "not measurable here" if busy else \
+            r["winner"] + (" (tie)" if r["verdict"] == "tie" else "")
+        vs = r["vs_serial_text"] + (" (suspect)" if r["vs_serial_suspect"] == "1" else "")
+        expect = [fastest, at(r["winner_concurrency"]), r["winner_throughput_text"],
                   "%s %s" % (r["ratio_text"] or "–", r["runner_up"]) if r["runner_up_case"]
-                  else "–", r["vs_serial_text"] or "–", r["winner_latency_p99_text"] or "–"]
+                  else "–", vs or "–", r["winner_latency_p99_text"] or "–"]
         check(cells[1:] == expect, "%s: summary row %s, the ranking export says %s" %
               (what, cells, expect))
-        said = "**%s** (%s): %s" % (r["winner"], at(r["winner_concurrency"]),
-                                    r["winner_throughput_text"])
-        if r["runner_up_case"]:
-            said += ", %s the next best, %s (%s: %s)" % (
-                r["ratio_text"], r["runner_up"], at(r["runner_up_concurrency"]),
-                r["runner_up_throughput_text"])
+        if busy:
+            said = "Not measurable here: the machine was busy during %s" % r["busy_during"]
+        else:
+            said = "%s (%s): %s" % ("**%s**" % r["winner"] if named else
+                                    "Highest median, no winner: " + r["winner"],
+                                    at(r["winner_concurrency"]), r["winner_throughput_text"])
+            if r["runner_up_case"]:
+                said += ", %s the next best, %s (%s: %s)" % (
+                    r["ratio_text"], r["runner_up"], at(r["runner_up_concurrency"]),
+                    r["runner_up_throughput_text"])
         check(said in mdtext, "%s: report.md does not say %r" % (what, said))
-        if r["vs_serial_text"]:
-            check("; %s serial" % r["vs_serial_text"] in mdtext,
-                  "%s: report.md lacks %s vs serial" % (what, r["vs_serial_text"]))
-        if r["lowest_p99_case"]:
+        # No winner is named in bold where the verdict is not one: the group's own section,
+        # from its "## workload" heading to the next heading, has no bold at all.
+        section = re.search(r"^## %s\b.*?(?=^## |\Z)" % re.escape(r["workload"]), mdtext,
+                            re.S | re.M)
+        check(named or (section and "**" not in section.group(0)),
+              "%s: report.md names %s the winner of a %s" % (what, r["winner"], r["verdict"]))
+        if r["vs_serial_text"] and not busy:
+            check("; %s serial%s" % (r["vs_serial_text"], " (suspect" if
+                                     r["vs_serial_suspect"] == "1" else "") in mdtext,
+                  "%s: report.md lacks %s vs serial" % (what, vs))
+        if r["lowest_p99_case"] and not busy:
             low = "of the concurrent runners: %s (%s, %s)" % (
                 r["lowest_p99_runner"], at(r["lowest_p99_concurrency"]), r["lowest_p99_text"])
             check(low in mdtext, "%s: report.md does not say %r" % (what, low))
-    ties = sum(r["tie"] == "1" for r in ranking)
+    ties = sum(r["verdict"] == "tie" for r in ranking)
     check(mdtext.count("call it a tie") == ties and
           page.count("(tie)</td>") == ties,
           "%s: %d ties in the ranking, report.md says %d, report.html %d" %
@@ -220,17 +235,21 @@ def check_verdicts(doc_path, mdtext, page, what):
         cpu = kinds.get(t["workload"]) == "cpu"
         # waits overlap without workers: efficiency only for CPU work
         eff = (t["efficiency_text"] or "–") if cpu else "–"
-        key = (t["runner"], clabel, t["median_text"], t["ci_text"], t["cv_text"],
+        runner = t["runner"] + (" (busy)" if t["trust"] == "busy" else "")
+        speedup = (t["speedup_text"] or "–") + (" (suspect)" if t["speedup_suspect"] == "1"
+                                                 else "")
+        key = (runner, clabel, t["median_text"], t["ci_text"], t["cv_text"],
                m["latency_p50"]["median_text"], m["latency_p99"]["median_text"],
-               t["speedup_text"] or "–", eff, t["n"])
+               speedup, eff, t["n"])
         expected[key] = expected.get(key, 0) + 1
-    for r in ranking:
+    named = [r for r in ranking if r["verdict"] in ("winner", "alone")]
+    for r in named:
         winners.add((r["winner"], r["winner_concurrency"] or "all", r["winner_throughput_text"]))
     tables = md_tables(mdtext, "| runner | c | throughput |")
     shown, bold = {}, set()
     for t in tables:
-        check(sum(b for b, _ in t) == 1, "%s: a case table has %d bold rows, expected one" %
-              (what, sum(b for b, _ in t)))
+        check(sum(b for b, _ in t) <= 1, "%s: a case table has %d bold rows, expected one or "
+              "none" % (what, sum(b for b, _ in t)))
         for b, cells in t:
             shown[tuple(cells)] = shown.get(tuple(cells), 0) + 1
             if b:
@@ -240,9 +259,9 @@ def check_verdicts(doc_path, mdtext, page, what):
           (what, sorted(set(shown) - set(expected))[:3], sorted(set(expected) - set(shown))[:3]))
     check(bold == winners, "%s: bold rows %s, the ranking's winners %s" %
           (what, sorted(bold), sorted(winners)))
-    check(page.count('<tr class="best">') == len(ranking),
+    check(page.count('<tr class="best">') == len(named),
           "%s: report.html marks %d rows best for %d winners" %
-          (what, page.count('<tr class="best">'), len(ranking)))
+          (what, page.count('<tr class="best">'), len(named)))
     return cases
 
 
@@ -437,8 +456,57 @@ def test_bad_suites(d):
         check(not os.path.exists(out), "bad suite %d: a document was written" % i)
 
 
+def test_verdict_rules(d):
+    """Known documents: a group whose intervals overlap is a tie, one with a case that ran on a
+    busy machine is not measurable, one clearly apart names its winner; a speed-up above the
+    PUs the workers had (2 here) is suspect wherever it is shown."""
+    def group(workload, serial, threads, processes, cv, busy=None):
+        return [docgen.make_case(seed=s, runner=r, workload=workload, throughput=t, cv=cv,
+                                 concurrency=1 if r == "serial" else 2,
+                                 busy_reps=8 if r == busy else 1)
+                for s, (r, t) in enumerate((("serial", serial), ("threads", threads),
+                                            ("processes", processes)))]
+    cases = (group("cpu.sumsq", 1000, 1950, 1000, 0.01) +        # threads clearly ahead
+             group("cpu.primes", 1000, 1500, 1480, 0.05) +       # threads ~ processes
+             group("cpu.matmul", 1000, 2600, 1300, 0.01) +       # 2.6x on 2 PUs: suspect
+             group("mem.stream", 1000, 1900, 1000, 0.01, busy="serial"))
+    path = os.path.join(d, "verdicts.json")
+    docgen.write(docgen.make_doc(cases), path)
+    # The speed-ups and their judgement are parbench's: a merge of the one document redoes them.
+    merged = os.path.join(d, "verdicts-merged.json")
+    pbtest.run(["merge", path, "-o", merged], expect=0)
+    verdicts = {r["workload"]: r for r in export("ranking", merged)}
+    check({w: r["verdict"] for w, r in verdicts.items()} ==
+          {"cpu.sumsq": "winner", "cpu.primes": "tie", "cpu.matmul": "winner",
+           "mem.stream": "busy"}, "ranking verdicts: %s" %
+          {w: r["verdict"] for w, r in verdicts.items()})
+    check(verdicts["cpu.matmul"]["vs_serial_suspect"] == "1" and
+          verdicts["cpu.sumsq"]["vs_serial_suspect"] == "0",
+          "a speed-up above the PUs is suspect, one below is not: %s %s" %
+          (verdicts["cpu.matmul"]["vs_serial_suspect"],
+           verdicts["cpu.sumsq"]["vs_serial_suspect"]))
+    check("serial cpu.primes" not in verdicts["mem.stream"]["busy_during"] and
+          "serial mem.stream" in verdicts["mem.stream"]["busy_during"],
+          "busy_during names the busy case: %r" % verdicts["mem.stream"]["busy_during"])
+    out = os.path.join(d, "verdicts-report")
+    r = script("report", [merged, "-o", out])
+    if not check(r.returncode == 0, "report of known verdicts: exit %d\n%s" %
+                 (r.returncode, r.stderr)):
+        return
+    with open(os.path.join(out, "report.md")) as f:
+        mdtext = f.read()
+    with open(os.path.join(out, "report.html")) as f:
+        page = f.read()
+    check_verdicts(merged, mdtext, page, "known verdicts")
+    check("**threads** (c=2)" in mdtext and "Not measurable here: the machine was busy during "
+          "serial mem.stream" in mdtext and "Highest median, no winner: threads" in mdtext and
+          "(suspect: above what the workers' PUs allow" in mdtext,
+          "report.md states the verdicts:\n" + mdtext[:3000])
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
+        test_verdict_rules(d)
         test_bad_suites(d)
         test_report(d)
         test_settings(d)

@@ -1,33 +1,31 @@
-/* io.sleep: a task that waits ms milliseconds without working, on a libuv timer in an event loop
- * and with clock_nanosleep elsewhere, and checks that it waited at least that long. */
+/* io.sleep: a task that waits ms milliseconds without working, on the loop's precise timers
+ * (runners/loop_timers.h: a timerfd, nanoseconds) in an event loop and with clock_nanosleep
+ * elsewhere, and checks that it waited at least that long. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include <uv.h>
-
 #include "harness/clock.h"
 #include "harness/stop.h"
 #include "harness/workload.h"
+#include "runners/loop_timers.h"
 
 struct sleep_worker {
     uint64_t ns; /* the requested wait */
-    uv_loop_t *loop;
+    struct pb_ltimers *timers;
 };
 
-/* A task in flight on the loop; lives in the runner's task scratch. */
+/* A task in flight on the loop: only its deadline, in the runner's task scratch right after the
+ * task (pb_async_task_data), so that a million sleeps cost 24 bytes each here, not a libuv
+ * handle's ~150. */
 struct sleep_task {
-    uv_timer_t timer;
-    struct pb_async_task *t;
-    struct sleep_worker *w;
-    uint64_t begin_ns;
-    enum pb_status st;
+    struct pb_ltimer timer;
 };
 
 static const struct pb_param_def sleep_params[] = {
     {"ms", PB_PARAM_DOUBLE, "10", 0, 3600000,
-     "milliseconds each task waits (an event loop rounds up to whole ms)"},
+     "milliseconds each task waits (an event loop's timerfd: to the nanosecond)"},
 };
 
 static int sleep_worker_init(void *shared, const struct pb_workload_env *env,
@@ -38,7 +36,11 @@ static int sleep_worker_init(void *shared, const struct pb_workload_env *env,
         return pb_err_set(err, -ENOMEM, "io.sleep: out of memory");
     /* Round up so that a fraction of a nanosecond is never "waited" by truncation. */
     w->ns = (uint64_t)ceil(pb_param_double(env->params, "ms") * 1e6);
-    w->loop = wenv->loop;
+    w->timers = wenv->timers;
+    if (wenv->loop && !w->timers) {
+        free(w);
+        return pb_err_set(err, -EINVAL, "io.sleep: the loop has no timers (pb_worker_env)");
+    }
     *wstate = w;
     return 0;
 }
@@ -67,57 +69,37 @@ static enum pb_status sleep_run(void *wstate, uint64_t index, uint64_t *bytes)
     return now - begin >= w->ns ? PB_OK : PB_FAIL_WRONG_RESULT;
 }
 
-static void sleep_closed(uv_handle_t *h)
+static struct pb_async_task *sleep_async(struct sleep_task *s)
 {
-    struct sleep_task *s = h->data;
-    s->t->done(s->t, s->st, 0);
+    return (struct pb_async_task *)(void *)s - 1; /* its bytes follow the task */
 }
 
-static void sleep_fired(uv_timer_t *timer)
+static void sleep_fired(struct pb_ltimer *timer)
 {
-    struct sleep_task *s = timer->data;
-    s->st = pb_now_ns() - s->begin_ns >= s->w->ns ? PB_OK : PB_FAIL_WRONG_RESULT;
-    /* The handle lives in the runner's scratch, which it reuses after done: the loop must forget
-     * the handle first, so done is called from the close callback. */
-    uv_close((uv_handle_t *)timer, sleep_closed);
+    struct sleep_task *s = (struct sleep_task *)timer;
+    /* The timerfd fires on the same clock, at or after the deadline; checked all the same. */
+    sleep_async(s)->done(sleep_async(s),
+                         pb_now_ns() >= timer->deadline_ns ? PB_OK : PB_FAIL_WRONG_RESULT, 0);
 }
 
 static int sleep_start(void *wstate, struct pb_async_task *t)
 {
     struct sleep_worker *w = wstate;
     struct sleep_task *s = pb_async_task_data(t);
-    s->t = t;
-    s->w = w;
-    s->st = PB_OK;
-    s->begin_ns = pb_now_ns();
-    /* libuv timers count whole milliseconds from the loop's cached clock, which may be stale by
-     * the time the task starts (and is truncated to the ms). Aim at an absolute deadline on
-     * CLOCK_MONOTONIC, rounded up to the next ms, so the wait is never shorter than asked. */
-    uint64_t deadline_ms = (s->begin_ns + w->ns + 999999u) / 1000000u;
-    uint64_t now_ms = uv_now(w->loop);
-    uint64_t timeout = w->ns && deadline_ms > now_ms ? deadline_ms - now_ms : 0;
-    int rc = uv_timer_init(w->loop, &s->timer);
-    if (rc < 0)
-        return rc;
-    s->timer.data = s;
-    rc = uv_timer_start(&s->timer, sleep_fired, timeout, 0);
-    if (rc < 0) {
-        /* The handle is known to the loop; it must be closed, and then done reports it. */
-        s->st = PB_FAIL_OTHER;
-        uv_close((uv_handle_t *)&s->timer, sleep_closed);
-    }
-    return 0;
+    /* An absolute deadline from now: nothing rounds it, a late wake-up never shortens it. */
+    s->timer.heap_index = 0;
+    return pb_ltimer_start(w->timers, &s->timer, pb_now_ns() + w->ns, sleep_fired);
 }
 
 static void sleep_cancel(void *wstate, struct pb_async_task *t)
 {
+    struct sleep_worker *w = wstate;
     struct sleep_task *s = pb_async_task_data(t);
-    /* Already fired and closing: the task finished before the timeout, its status stands. */
-    if (uv_is_closing((uv_handle_t *)&s->timer))
+    /* Fired already: done was called, its status stands (the runner no longer cancels it). */
+    if (!pb_ltimer_active(&s->timer))
         return;
-    uv_timer_stop(&s->timer);
-    s->st = PB_FAIL_TIMEOUT;
-    uv_close((uv_handle_t *)&s->timer, sleep_closed);
+    pb_ltimer_stop(w->timers, &s->timer);
+    t->done(t, PB_FAIL_TIMEOUT, 0);
 }
 
 static json_t *sleep_report(void *shared, const struct pb_workload_env *env)
@@ -126,16 +108,17 @@ static json_t *sleep_report(void *shared, const struct pb_workload_env *env)
     if (!o)
         return NULL;
     json_object_set_new(o, "requested_ms", json_real(pb_param_double(env->params, "ms")));
-    json_object_set_new(o, "timer_resolution_ns_eventloop", json_integer(1000000));
-    json_object_set_new(o, "eventloop_rounding",
-                        json_string("the deadline is rounded up to the next whole millisecond"));
+    json_object_set_new(o, "timer_resolution_ns_eventloop", json_integer(1));
+    json_object_set_new(o, "eventloop_timer",
+                        json_string("timerfd CLOCK_MONOTONIC TFD_TIMER_ABSTIME, one per loop, "
+                                    "over a heap of absolute deadlines"));
     json_object_set_new(o, "blocking_clock", json_string("clock_nanosleep CLOCK_MONOTONIC"));
     return o;
 }
 
 const struct pb_workload_ops pb_workload_io_sleep = {
     .name = "io.sleep",
-    .description = "waits ms milliseconds: a libuv timer on a loop, clock_nanosleep elsewhere",
+    .description = "waits ms milliseconds: a timerfd deadline on a loop, clock_nanosleep elsewhere",
     .flags = PB_WL_IO,
     .params = sleep_params,
     .nparams = sizeof(sleep_params) / sizeof(sleep_params[0]),
