@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "harness/clock.h"
 #include "harness/console.h"
 #include "harness/doc_write.h"
 #include "harness/driver.h"
@@ -33,8 +35,12 @@ static void usage(FILE *out)
           "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
           "                    [-p key=value ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
+          "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
           "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
-          "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n",
+          "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n"
+          "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
+          "--interleave runs the cases' repetitions round-robin, each round in a random order\n"
+          "(reproducible with --interleave-seed), and pairs speed-ups round by round.\n",
           out);
 }
 
@@ -50,7 +56,9 @@ struct run_opts {
     size_t nlevels;
     /* Which options were given: a suite takes only some of them. */
     int tasks_given, duration_given, repeat_given, warmup_given, rate_given, arrivals_given,
-        pin_given, timeout_given, grace_given, queue_given, loops_given;
+        pin_given, timeout_given, grace_given, queue_given, loops_given, seed_given;
+    int interleave; /* -1: as the suite says (sequential without one); 0 or 1: as told */
+    uint64_t seed;
 };
 
 static void opts_free(struct run_opts *o)
@@ -147,6 +155,9 @@ enum {
     OPT_GRACE,
     OPT_SUITE,
     OPT_ISOLATE,
+    OPT_INTERLEAVE,
+    OPT_NO_INTERLEAVE,
+    OPT_INTERLEAVE_SEED,
     OPT_HELP,
 };
 
@@ -173,6 +184,9 @@ static const struct option long_opts[] = {
     {"grace", required_argument, NULL, OPT_GRACE},
     {"suite", required_argument, NULL, OPT_SUITE},
     {"isolate", no_argument, NULL, OPT_ISOLATE},
+    {"interleave", no_argument, NULL, OPT_INTERLEAVE},
+    {"no-interleave", no_argument, NULL, OPT_NO_INTERLEAVE},
+    {"interleave-seed", required_argument, NULL, OPT_INTERLEAVE_SEED},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -197,6 +211,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
     struct pb_quote q;
     int rc = 0, opt;
     pb_case_settings_default(s);
+    o->interleave = -1;
     optind = 1;
     opterr = 0;
     while (rc == 0 && (opt = getopt_long(argc, argv, ":r:w:c:n:p:o:", long_opts, NULL)) != -1) {
@@ -263,6 +278,14 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         case OPT_ISOLATE:
             plan->isolate = 1;
+            break;
+        case OPT_INTERLEAVE:
+        case OPT_NO_INTERLEAVE:
+            o->interleave = opt == OPT_INTERLEAVE;
+            break;
+        case OPT_INTERLEAVE_SEED:
+            rc = parse_count("--interleave-seed", optarg, 0, PB_MAX_INTERLEAVE_SEED, &o->seed, err);
+            o->seed_given = 1;
             break;
         case OPT_SUITE:
             snprintf(plan->suite, sizeof(plan->suite), "%s", optarg);
@@ -469,6 +492,24 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     return rc;
 }
 
+/* The order of repetitions: the command line over the suite; a seed from the clock unless one
+ * is given (the document records it, so any order can be run again). */
+static int set_interleave(const struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
+{
+    if (o->interleave >= 0)
+        plan->interleave = o->interleave;
+    if (o->seed_given && !plan->interleave)
+        return pb_err_set(err, -EINVAL, "--interleave-seed needs --interleave");
+    /* --isolate runs a case's repetitions in a child of their own, one case after another. */
+    if (plan->interleave && plan->isolate)
+        return pb_err_set(err, -EINVAL, "%s and --isolate exclude each other: give one%s",
+                          o->interleave == 1 ? "--interleave" : "the suite's \"interleave\"",
+                          o->interleave == 1 ? "" : " (or add --no-interleave)");
+    plan->interleave_seed =
+        o->seed_given ? o->seed : (pb_now_ns() ^ (uint64_t)getpid() << 32) & PB_MAX_INTERLEAVE_SEED;
+    return 0;
+}
+
 static int exceeded_errors(const struct pb_plan *plan, const struct pb_outcome *o)
 {
     if (plan->max_errors_is_pct)
@@ -567,7 +608,8 @@ int pb_cmd_run(int argc, char **argv)
         code = PB_EXIT_OK;
         goto out;
     }
-    if (rc < 0 || (rc = build_plan(&opts, &plan, &err)) < 0)
+    if (rc < 0 || (rc = build_plan(&opts, &plan, &err)) < 0 ||
+        (rc = set_interleave(&opts, &plan, &err)) < 0)
         goto fail;
     if ((rc = pb_topo_load(&topo, NULL, &err)) < 0) {
         /* A PARBENCH_TOPOLOGY that cannot be read is bad input; this machine's, a refusal. */

@@ -1,6 +1,7 @@
 /* The terminal side of a run: progress, warnings, the summary table. */
 #include "harness/console.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,13 +48,29 @@ void pb_console_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* "1.92x [1.85-1.99]": the speed-up with its interval when it has one. */
+static void format_speedup(char *buf, size_t len, const struct pb_speedup *sp)
+{
+    char v[32], lo[32], hi[32];
+    pb_format_ratio(v, sizeof(v), sp->value);
+    if (!isfinite(sp->ci_low) || !isfinite(sp->ci_high)) {
+        snprintf(buf, len, "%s", v);
+        return;
+    }
+    pb_format_ratio(lo, sizeof(lo), sp->ci_low);
+    pb_format_ratio(hi, sizeof(hi), sp->ci_high);
+    lo[strcspn(lo, "x")] = 0; /* one unit for the three */
+    hi[strcspn(hi, "x")] = 0;
+    snprintf(buf, len, "%s [%s-%s]", v, lo, hi);
+}
+
 void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
 {
-    fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8s %8s\n", "runner", "workload", "c",
-            "throughput", "p50", "p99", "failed", "speedup");
+    fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8s %s\n", "runner", "workload", "c", "throughput",
+            "p50", "p99", "failed", "speedup [CI]");
     for (size_t i = 0; i < n; i++) {
         const struct pb_case_result *c = &cases[i];
-        char conc[16], tp[32], p50[32], p99[32], sp[32] = "-";
+        char conc[16], tp[32], p50[32], p99[32], sp[112] = "-";
         if (c->info.gather)
             snprintf(conc, sizeof(conc), "all");
         else
@@ -65,8 +82,8 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
         pb_format_metric(p99, sizeof(p99), PB_METRIC_LATENCY_P99,
                          pb_case_median(c, PB_METRIC_LATENCY_P99));
         if (c->speedup.present)
-            pb_format_ratio(sp, sizeof(sp), c->speedup.value);
-        fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %8s\n", c->info.runner, c->info.workload,
+            format_speedup(sp, sizeof(sp), &c->speedup);
+        fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %s\n", c->info.runner, c->info.workload,
                 conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
     }
 }

@@ -96,6 +96,9 @@ static json_t *settings(const struct pb_plan *plan)
     json_object_set_new(s, plan->max_errors_is_pct ? "max_errors_pct" : "max_errors",
                         json_real(plan->max_errors));
     json_object_set_new(s, "isolate", json_boolean(plan->isolate));
+    json_object_set_new(s, "interleave", json_boolean(plan->interleave));
+    if (plan->interleave)
+        json_object_set_new(s, "interleave_seed", json_integer((json_int_t)plan->interleave_seed));
     json_object_set_new(s, "clock", json_string("CLOCK_MONOTONIC"));
     return s;
 }

@@ -55,6 +55,7 @@ struct case_run {
     uint64_t repetitions_run; /* warm-ups included: each gets its own arrival seed */
     int watch;                /* the topology is this machine's: its PUs can be watched */
     struct pb_cpuset pus;     /* the PUs the workers may use (harness/machine.h) */
+    unsigned round, order;    /* interleaved: where the next repetition runs; 0 sequential */
 };
 
 static void case_run_free(struct case_run *cr)
@@ -164,6 +165,8 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
         return pb_err_set(err, -ENOMEM, "out of memory");
     }
     rep.submitted = stats.submitted;
+    rep.round = cr->round;
+    rep.order = cr->order;
     rep.peak_rss_bytes = peak_rss_read() + stats.workers_peak_rss_bytes;
     rep.fixture = fixture;
     if (cr->watch)
@@ -241,6 +244,136 @@ static int run_case_isolated(const struct pb_plan *plan, const struct pb_case_sp
     return rc < 0 ? named(c, rc, err) : 0;
 }
 
+/* splitmix64: a small, seedable generator, so that a seed names one order of every round. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Fisher-Yates; the modulo's bias is negligible for a plan's few cases. */
+static void shuffle(size_t *v, size_t n, uint64_t *state)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(next_random(state) % i), t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* Every case of the plan at once, interleaved. */
+struct interleaved {
+    const struct pb_plan *plan;
+    struct case_run *runs;
+    size_t ready;  /* runs whose case_run_init was called: those to free */
+    size_t *order; /* a round's cases, shuffled */
+    struct pb_outcome *out;
+    size_t failed; /* the case an error came from */
+};
+
+/* One repetition (or warm-up) of case i, under its own label and grace. */
+static int interleaved_step(struct interleaved *iv, size_t i, unsigned r, struct pb_err *err)
+{
+    struct case_run *cr = &iv->runs[i];
+    const struct pb_case_spec *c = cr->spec;
+    char label[256];
+    pb_case_label(c, label, sizeof(label));
+    pb_stop_set_grace(c->set.grace_ns);
+    pb_console_progress(label, r, c->set.warmup, c->set.repeat);
+    int rc = run_repetition(cr, r < c->set.warmup, iv->out, err);
+    cr->result->warmups += rc == 0 && r < c->set.warmup;
+    iv->failed = i;
+    return rc;
+}
+
+/* Round k (1-based): repetition k of every case that has one, in a random order. */
+static int interleaved_round(struct interleaved *iv, unsigned k, uint64_t *rng, struct pb_err *err)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < iv->plan->count; i++)
+        if (iv->plan->cases[i].set.repeat >= k)
+            iv->order[n++] = i;
+    shuffle(iv->order, n, rng);
+    int rc = 0;
+    for (size_t j = 0; j < n && rc == 0 && !pb_stop_requested(); j++) {
+        struct case_run *cr = &iv->runs[iv->order[j]];
+        cr->round = k;
+        cr->order = (unsigned)j + 1;
+        rc = interleaved_step(iv, iv->order[j], cr->spec->set.warmup + k - 1, err);
+    }
+    return rc;
+}
+
+/* Every case's set-up up front, then the warm-ups in plan order, then the rounds: a drift of the
+ * machine lands on every case alike, and round k of two cases ran at about the same time. */
+static int interleaved_run(struct interleaved *iv, const struct pb_topo *topo, struct pb_err *err)
+{
+    const struct pb_plan *plan = iv->plan;
+    int rc = 0;
+    unsigned rounds = 0;
+    for (; iv->ready < plan->count && rc == 0; iv->ready++) {
+        iv->failed = iv->ready;
+        rc = case_run_init(&iv->runs[iv->ready], topo, err);
+    }
+    for (size_t i = 0; i < plan->count && rc == 0; i++) {
+        for (unsigned w = 0; w < plan->cases[i].set.warmup && rc == 0 && !pb_stop_requested(); w++)
+            rc = interleaved_step(iv, i, w, err);
+        if (plan->cases[i].set.repeat > rounds)
+            rounds = plan->cases[i].set.repeat;
+    }
+    uint64_t rng = plan->interleave_seed;
+    for (unsigned k = 1; k <= rounds && rc == 0 && !pb_stop_requested(); k++)
+        rc = interleaved_round(iv, k, &rng, err);
+    pb_console_progress_done();
+    return rc;
+}
+
+/* The cases' results once the rounds are over (or stopped): complete, summaries, freed. */
+static int interleaved_finish(struct interleaved *iv, int rc, struct pb_err *err)
+{
+    for (size_t i = 0; i < iv->plan->count; i++) {
+        struct case_run *cr = &iv->runs[i];
+        struct pb_case_result *res = cr->result;
+        res->complete = rc == 0 && res->nreps == cr->spec->set.repeat && !pb_stop_requested();
+        if (pb_case_summarize(res, cr->latency) < 0 && rc == 0)
+            rc = pb_err_set(err, -ENOMEM, "out of memory");
+        if (i < iv->ready)
+            case_run_free(cr);
+    }
+    return rc;
+}
+
+static int run_interleaved(const struct pb_plan *plan, const struct pb_topo *topo,
+                           struct pb_run_results *results, struct pb_outcome *out,
+                           struct pb_err *err)
+{
+    struct interleaved iv = {.plan = plan, .out = out};
+    iv.runs = calloc(plan->count ? plan->count : 1, sizeof(*iv.runs));
+    iv.order = calloc(plan->count ? plan->count : 1, sizeof(*iv.order));
+    int rc = iv.runs && iv.order ? 0 : pb_err_set(err, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < plan->count && rc == 0; i++) {
+        const struct pb_case_spec *c = &plan->cases[i];
+        struct pb_case_result *res = &results->cases[i];
+        pb_case_result_init(res);
+        if (pb_case_info_from_spec(c, &res->info) < 0)
+            rc = pb_err_set(err, -ENOMEM, "out of memory");
+        results->count++;
+        iv.runs[i] = (struct case_run){
+            .plan = plan, .spec = c, .result = res, .workers = pb_case_workers(c)};
+    }
+    if (rc == 0) {
+        rc = interleaved_run(&iv, topo, err);
+        if (rc < 0)
+            rc = named(&plan->cases[iv.failed], rc, err);
+        rc = interleaved_finish(&iv, rc, err);
+    }
+    free(iv.runs);
+    free(iv.order);
+    return rc;
+}
+
 static void warn_console(const char *label, const char *msg)
 {
     pb_console_warn("%s: %s", label, msg);
@@ -312,7 +445,14 @@ int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo,
     results->cases = calloc(plan->count ? plan->count : 1, sizeof(*results->cases));
     if (!results->cases)
         return pb_err_set(err, -ENOMEM, "out of memory");
-    for (size_t i = 0; i < plan->count && rc == 0 && !pb_stop_requested(); i++) {
+    if (plan->interleave) {
+        rc = run_interleaved(plan, topo, results, out, err);
+        for (size_t i = 0; i < results->count; i++)
+            if (pb_case_check_stability(&results->cases[i], warn_console) < 0 && rc == 0)
+                rc = pb_err_set(err, -ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; !plan->interleave && i < plan->count && rc == 0 && !pb_stop_requested();
+         i++) {
         const struct pb_case_spec *c = &plan->cases[i];
         struct pb_case_result *res = &results->cases[results->count];
         pb_case_result_init(res);
@@ -326,6 +466,7 @@ int pb_driver_run(const struct pb_plan *plan, const struct pb_topo *topo,
     }
     if (judge_machine(topo, results) < 0 && rc == 0)
         rc = pb_err_set(err, -ENOMEM, "out of memory");
-    pb_speedups(results->cases, results->count);
+    if (pb_speedups(results->cases, results->count) < 0 && rc == 0)
+        rc = pb_err_set(err, -ENOMEM, "out of memory");
     return rc;
 }

@@ -278,7 +278,8 @@ static int merge_cases(struct merge *m, const struct pb_doc *docs, size_t n, int
         return pb_err_set(err, -ENOMEM, "merge: out of memory");
     for (size_t i = 0; i < m->n; i++)
         pb_case_judge_trust(&m->cases[i]);
-    pb_speedups(m->cases, m->n);
+    if (pb_speedups(m->cases, m->n) < 0)
+        return pb_err_set(err, -ENOMEM, "merge: out of memory");
     return 0;
 }
 

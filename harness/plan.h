@@ -24,6 +24,8 @@
 #define PB_MAX_REPEAT      1000000
 #define PB_MAX_QUEUE_DEPTH (1u << 30)
 #define PB_MAX_LOOPS       4096
+/* Seeds stay below 2^53, exact in every JSON reader. */
+#define PB_MAX_INTERLEAVE_SEED ((UINT64_C(1) << 53) - 1)
 
 /* What a suite may vary per group and the command line sets once for every case. */
 struct pb_case_settings {
@@ -59,6 +61,8 @@ struct pb_plan {
     double max_errors;     /* failures allowed before exit 1: a count, or a percentage if */
     int max_errors_is_pct; /* given as one */
     int isolate;           /* each repetition in a fresh process */
+    int interleave;        /* repetitions round-robin over the cases, in a random order a round */
+    uint64_t interleave_seed; /* that order's seed */
     int quiet;
     char output[4096];    /* "" default path, "-" stdout */
     char suite[4096];     /* the suite file, if any */

@@ -371,11 +371,135 @@ static void judge_speedup(struct pb_case_result *c, const struct pb_case_result 
              "baseline (or caches)", c->speedup.value, pus, pus == 1 ? "" : "s");
 }
 
-void pb_speedups(struct pb_case_result *cases, size_t n)
+/* A complete repetition that ran in a round: its place in the case and its throughput. */
+struct rounded {
+    unsigned round;
+    size_t index;
+    double tp;
+};
+
+static int cmp_rounded(const void *a, const void *b)
+{
+    const struct rounded *x = a, *y = b;
+    if (x->round != y->round)
+        return x->round < y->round ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* c's complete repetitions with a round, by round and then in the case's order. *v allocated. */
+static int rounded_reps(const struct pb_case_result *c, struct rounded **v, size_t *n)
+{
+    *n = 0;
+    *v = malloc((c->nreps ? c->nreps : 1) * sizeof(**v));
+    if (!*v)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->nreps; i++)
+        if (c->reps[i].complete && c->reps[i].round)
+            (*v)[(*n)++] = (struct rounded){c->reps[i].round, i, c->reps[i].throughput_per_s};
+    qsort(*v, *n, sizeof(**v), cmp_rounded);
+    return 0;
+}
+
+int pb_paired_ratios(const struct pb_case_result *c, const struct pb_case_result *base, double **x,
+                     size_t *n)
+{
+    struct rounded *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0, k = 0;
+    *x = NULL;
+    *n = 0;
+    int rc = rounded_reps(c, &a, &na);
+    if (rc == 0)
+        rc = rounded_reps(base, &b, &nb);
+    double *v = rc == 0 ? malloc((na ? na : 1) * sizeof(*v)) : NULL;
+    if (rc == 0 && !v)
+        rc = -ENOMEM;
+    /* A merge-join on the round; within a round the i-th pairs with the i-th. */
+    for (size_t i = 0, j = 0; rc == 0 && i < na && j < nb;) {
+        if (a[i].round < b[j].round) {
+            i++;
+            continue;
+        }
+        if (a[i].round > b[j].round) {
+            j++;
+            continue;
+        }
+        if (b[j].tp > 0 && isfinite(a[i].tp))
+            v[k++] = a[i].tp / b[j].tp;
+        i++;
+        j++;
+    }
+    free(a);
+    free(b);
+    if (!k)
+        free(v);
+    *x = k ? v : NULL;
+    *n = k;
+    return rc;
+}
+
+/* Paired: the median of the per-round ratios and its interval (order statistics). 0 with
+ * nothing set when no round pairs; 1 when set; -ENOMEM. */
+static int speedup_paired(struct pb_speedup *sp, const struct pb_case_result *c,
+                          const struct pb_case_result *base)
+{
+    double *x;
+    size_t n;
+    int rc = pb_paired_ratios(c, base, &x, &n);
+    if (rc < 0 || !n)
+        return rc;
+    struct pb_summary s;
+    pb_summarize(x, n, &s);
+    free(x);
+    sp->value = s.median;
+    sp->ci_low = s.ci_low;
+    sp->ci_high = s.ci_high;
+    sp->paired = 1;
+    sp->pairs = n;
+    return 1;
+}
+
+/* Unpaired: the ratio of median throughputs. 0 when there is none, 1 when set. */
+static int speedup_unpaired(struct pb_speedup *sp, const struct pb_case_result *c,
+                            const struct pb_case_result *base)
+{
+    double b = pb_case_median(base, PB_METRIC_THROUGHPUT);
+    double t = pb_case_median(c, PB_METRIC_THROUGHPUT);
+    if (!(b > 0) || !isfinite(t))
+        return 0;
+    sp->value = t / b;
+    /* The ratio's interval from the two medians' intervals, the widest the ratio could be while
+     * both medians lie inside theirs. */
+    const struct pb_summary *ts = &c->summary[PB_METRIC_THROUGHPUT],
+                            *bs = &base->summary[PB_METRIC_THROUGHPUT];
+    if (bs->ci_low > 0 && c->has_summary[PB_METRIC_THROUGHPUT]) {
+        sp->ci_low = ts->ci_low / bs->ci_high;
+        sp->ci_high = ts->ci_high / bs->ci_low;
+    }
+    return 1;
+}
+
+/* c's speed-up against base: paired when their rounds pair, else unpaired. -ENOMEM. */
+static int speedup_against(struct pb_case_result *c, const struct pb_case_result *base)
+{
+    struct pb_speedup *sp = &c->speedup;
+    int rc = speedup_paired(sp, c, base);
+    if (rc == 0)
+        rc = speedup_unpaired(sp, c, base);
+    if (rc <= 0)
+        return rc;
+    sp->present = 1;
+    snprintf(sp->baseline, sizeof(sp->baseline), "%s", base->info.id);
+    sp->efficiency = sp->value / (double)(c->info.workers ? c->info.workers : 1);
+    judge_speedup(c, base);
+    return 0;
+}
+
+int pb_speedups(struct pb_case_result *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct pb_case_result *c = &cases[i];
-        c->speedup.present = 0;
+        c->speedup.present = c->speedup.paired = 0;
+        c->speedup.pairs = 0;
         c->speedup.suspect = 0;
         c->speedup.suspect_reason[0] = '\0';
         c->speedup.ci_low = c->speedup.ci_high = NAN;
@@ -383,26 +507,13 @@ void pb_speedups(struct pb_case_result *cases, size_t n)
             continue;
         for (size_t j = 0; j < n; j++) {
             const struct pb_case_result *base = &cases[j];
-            if (strcmp(base->info.runner, BASELINE_RUNNER) || !pb_case_same_work(&c->info, &base->info))
+            if (strcmp(base->info.runner, BASELINE_RUNNER) ||
+                !pb_case_same_work(&c->info, &base->info))
                 continue;
-            double b = pb_case_median(base, PB_METRIC_THROUGHPUT);
-            double t = pb_case_median(c, PB_METRIC_THROUGHPUT);
-            if (!(b > 0) || !isfinite(t))
-                break;
-            c->speedup.present = 1;
-            snprintf(c->speedup.baseline, sizeof(c->speedup.baseline), "%s", base->info.id);
-            c->speedup.value = t / b;
-            c->speedup.efficiency = t / b / (double)(c->info.workers ? c->info.workers : 1);
-            /* Unpaired: the ratio's interval from the two medians' intervals, the widest the
-             * ratio could be while both medians lie inside theirs. */
-            const struct pb_summary *ts = &c->summary[PB_METRIC_THROUGHPUT],
-                                    *bs = &base->summary[PB_METRIC_THROUGHPUT];
-            if (bs->ci_low > 0 && c->has_summary[PB_METRIC_THROUGHPUT]) {
-                c->speedup.ci_low = ts->ci_low / bs->ci_high;
-                c->speedup.ci_high = ts->ci_high / bs->ci_low;
-            }
-            judge_speedup(c, base);
+            if (speedup_against(c, base) < 0)
+                return -ENOMEM;
             break;
         }
     }
+    return 0;
 }

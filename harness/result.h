@@ -148,7 +148,14 @@ int pb_case_same_work(const struct pb_case_info *a, const struct pb_case_info *b
 void pb_case_judge_trust(struct pb_case_result *c);
 
 /* Speed-up against serial: each case whose workload, parameters and load also ran under serial
- * gets the ratio of median throughputs, and the efficiency per worker. */
-void pb_speedups(struct pb_case_result *cases, size_t n);
+ * gets one, and the efficiency per worker. When both ran interleaved (their complete
+ * repetitions carry rounds), it is paired: the median over rounds of the per-round throughput
+ * ratio, with that median's interval; otherwise the ratio of median throughputs. -ENOMEM. */
+int pb_speedups(struct pb_case_result *cases, size_t n);
+/* The per-round ratios of c's throughput to base's: c's complete repetition of round k over
+ * base's, the i-th of a round with the i-th (a merge holds a round once per input). *x is
+ * allocated (NULL when *n is 0). -ENOMEM. */
+int pb_paired_ratios(const struct pb_case_result *c, const struct pb_case_result *base, double **x,
+                     size_t *n);
 
 #endif

@@ -40,7 +40,8 @@ static const char *const setting_keys[] = {
     "repeat", "warmup", "pin",      "tasks",       "duration",    "timeout", "grace",
     "rate",   "loops",  "arrivals", "queue_depth", "concurrency", NULL,
 };
-static const char *const top_keys[] = {"name", "description", "groups", NULL};
+/* interleave is plan-wide (the driver's order of repetitions), so only the top may set it. */
+static const char *const top_keys[] = {"name", "description", "groups", "interleave", NULL};
 static const char *const group_keys[] = {"name",      "description", "runners", "workload",
                                          "workloads", "params",      NULL};
 static const char *const entry_keys[] = {"name", "description", "params", NULL};
@@ -631,6 +632,19 @@ static int load_group(struct loader *l, const json_t *g, const struct settings *
     return 0;
 }
 
+static int read_interleave(struct loader *l, const json_t *root)
+{
+    const json_t *v = json_object_get(root, "interleave");
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v)) {
+        path_key(l, "interleave");
+        return fail(l, "expected true or false");
+    }
+    l->plan->interleave = json_is_true(v);
+    return 0;
+}
+
 static int load_root(struct loader *l, const json_t *root)
 {
     struct settings s;
@@ -646,7 +660,8 @@ static int load_root(struct loader *l, const json_t *root)
     if (!json_is_object(root))
         return fail(l, "expected an object {\"name\": ..., \"groups\": [...]}");
     if ((rc = check_keys(l, root, top_keys)) < 0 || (rc = check_text(l, root, "name")) < 0 ||
-        (rc = check_text(l, root, "description")) < 0 || (rc = read_settings(l, root, &s)) < 0)
+        (rc = check_text(l, root, "description")) < 0 || (rc = read_settings(l, root, &s)) < 0 ||
+        (rc = read_interleave(l, root)) < 0)
         return rc;
     if (!groups)
         return fail(l, "no \"groups\": a suite needs at least one group of runners and "

@@ -132,6 +132,28 @@ for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
     if doc:
         kept(doc, name)
 
+# --interleave: every case is set up at once and their repetitions alternate, so at the stop
+# both cases hold finished rounds, neither is complete, and the one in flight is kept, incomplete.
+for sig, group in ((signal.SIGINT, False), (signal.SIGTERM, True)):
+    name = "--interleave " + sig.name
+    args = ["-r", "serial,threads", "-c", "2"] + sleep_args("threads")[4:] + ["--interleave"]
+    doc, _, _ = interrupt(args, sig, group, wait_s=2.0, limit_s=GRACE_S + 2.0, name=name)
+    if not doc:
+        continue
+    cases = doc["cases"]
+    check(len(cases) == 2 and all(c["complete"] is False for c in cases),
+          name + ": both cases kept, both incomplete: %s" % [c["complete"] for c in cases])
+    for c in cases:
+        done_reps = [r for r in c["repetitions"] if r["complete"]]
+        check(len(done_reps) >= 2 and all(r.get("round") for r in c["repetitions"]),
+              "%s %s: finished rounds kept, each with its round: %s" %
+              (name, c["runner"], [r.get("round") for r in c["repetitions"]]))
+        check(c["summary"]["throughput_per_s"]["n"] == len(done_reps),
+              "%s %s: the samples are the finished repetitions" % (name, c["runner"]))
+    threads = [c for c in cases if c["runner"] == "threads"]
+    check(threads and threads[0].get("speedup", {}).get("paired") is True,
+          name + ": the rounds both cases finished pair: %s" % threads[0].get("speedup"))
+
 # --suite: the cases before the stop are whole, the one in flight kept, the rest not run.
 with tempfile.TemporaryDirectory() as d:
     suite = os.path.join(d, "s.json")
