@@ -71,6 +71,7 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
     for (size_t i = 0; i < n; i++) {
         const struct pb_case_result *c = &cases[i];
         char conc[16], tp[32], p50[32], p99[32], sp[112] = "-";
+        size_t len;
         if (c->info.gather)
             snprintf(conc, sizeof(conc), "all");
         else
@@ -83,13 +84,29 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
                          pb_case_median(c, PB_METRIC_LATENCY_P99));
         if (c->speedup.present)
             format_speedup(sp, sizeof(sp), &c->speedup);
+        /* Never a finding: the reason goes under the table. */
+        if (c->speedup.present && c->speedup.suspect && (len = strlen(sp)) + 10 < sizeof(sp))
+            snprintf(sp + len, sizeof(sp) - len, " suspect");
         fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %s\n", c->info.runner, c->info.workload,
                 conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
     }
 }
 
+/* One line per suspect speed-up, after the table. */
+static void suspects(const struct pb_case_result *cases, size_t n, FILE *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        char label[128];
+        if (!cases[i].speedup.present || !cases[i].speedup.suspect)
+            continue;
+        pb_case_info_label(&cases[i].info, label, sizeof(label));
+        fprintf(out, "suspect speed-up, %s: %s\n", label, cases[i].speedup.suspect_reason);
+    }
+}
+
 void pb_console_machine(const struct pb_case_result *cases, size_t n, FILE *out)
 {
+    suspects(cases, n, out);
     int header = 0;
     for (size_t i = 0; i < n; i++) {
         const struct pb_case_result *c = &cases[i];

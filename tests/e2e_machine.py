@@ -60,6 +60,12 @@ def busy_run():
     check(out.count("The machine was busy:") == 1, "one block after the table:\n" + out)
     check(out.find("The machine was busy:") > out.find("speedup"), "after the table:\n" + out)
     check(out.count("its numbers are not trustworthy") == 3, "a line per case:\n" + out)
+    # The suspect speed-ups are marked in the table and say why under it.
+    rows = [l for l in out.splitlines() if l.startswith(("threads ", "processes "))]
+    check(len(rows) == 2 and all(l.endswith(" suspect") for l in rows),
+          "the table marks the suspect speed-ups:\n" + out)
+    check(out.count("suspect speed-up, ") == 2 and "measured on a busy machine" in out,
+          "a line per suspect speed-up after the table:\n" + out)
     check("warning" not in p.stderr or "busy" not in p.stderr,
           "not a scroll of warnings:\n" + p.stderr)
 
