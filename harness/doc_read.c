@@ -538,8 +538,7 @@ static int read_machine(struct rd *r, const json_t *rep, struct pb_rep_machine *
         (rc = get_nonneg_or_null(r, o, "freq_mhz", &m->freq_mhz)) == 0 &&
         (rc = g && !json_is_null(g) ? get_string(r, o, "governor", REQUIRED, &gov) : 0) == 0 &&
         (rc = get_nonneg(r, o, "run_wait", REQUIRED, &m->run_wait)) == 0 &&
-        (rc = get_count(r, o, "involuntary_switches", REQUIRED, &m->involuntary_switches)) ==
-            0 &&
+        (rc = get_count(r, o, "involuntary_switches", REQUIRED, &m->involuntary_switches)) == 0 &&
         (rc = get_nonneg(r, o, "cpu_per_task_ns", REQUIRED, &m->cpu_per_task_ns)) == 0 &&
         (rc = get_nonneg_or_null(r, o, "cpu_per_task_ratio", &m->cpu_per_task_ratio)) == 0 &&
         (rc = get_bool(r, o, "busy", REQUIRED, &m->busy)) == 0 &&

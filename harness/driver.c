@@ -170,8 +170,7 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
     rep.peak_rss_bytes = peak_rss_read() + stats.workers_peak_rss_bytes;
     rep.fixture = fixture;
     if (cr->watch)
-        pb_machine_measure(&before, &after, &cr->pus, cr->records, cr->workers, &rep,
-                           &rep.machine);
+        pb_machine_measure(&before, &after, &cr->pus, cr->records, cr->workers, &rep, &rep.machine);
     struct pb_err check = {""};
     uint64_t crashed =
         rep.failures[PB_FAIL_CRASH] + rep.failures[PB_FAIL_TIMEOUT] + rep.failures[PB_FAIL_OTHER];

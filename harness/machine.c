@@ -35,9 +35,9 @@ int pb_machine_parse_stat(const char *text, const struct pb_cpuset *pus,
         unsigned cpu;
         unsigned long long v[8] = {0};
         /* "cpuN user nice system idle iowait irq softirq steal ..." ("cpu " is the total). */
-        if (strncmp(p, "cpu", 3) || sscanf(p, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu",
-                                           &cpu, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-                                           &v[7]) < 8)
+        if (strncmp(p, "cpu", 3) ||
+            sscanf(p, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]) < 8)
             continue;
         if (!pb_cpuset_has(pus, cpu))
             continue;
@@ -84,8 +84,8 @@ static double proc_cpu_s(int pid)
     const char *p = strrchr(buf, ')'); /* the name may hold spaces */
     unsigned long long ut, st;
     long long cut, cst;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
-                     &ut, &st, &cut, &cst) != 4)
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut,
+                     &st, &cut, &cst) != 4)
         return 0;
     return (double)(ut + st + (unsigned long long)(cut + cst)) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -156,10 +156,10 @@ void pb_machine_measure(const struct pb_machine_sample *before,
     double wall = (double)(after->now_ns - before->now_ns) / 1e9;
     /* RUSAGE_SELF holds the thread workers and the driver; the zygote's times the process
      * workers. The records' usage is a part of one of these, so it is not added again. */
-    double ours = (after->self_cpu_s - before->self_cpu_s) +
-                  (after->zygote_cpu_s - before->zygote_cpu_s);
-    pb_machine_shares(&before->jiffies, &after->jiffies, ours, wall,
-                      (double)sysconf(_SC_CLK_TCK), &m->others_cpus, &m->steal_cpus);
+    double ours =
+        (after->self_cpu_s - before->self_cpu_s) + (after->zygote_cpu_s - before->zygote_cpu_s);
+    pb_machine_shares(&before->jiffies, &after->jiffies, ours, wall, (double)sysconf(_SC_CLK_TCK),
+                      &m->others_cpus, &m->steal_cpus);
     char buf[128];
     if (read_text("/proc/loadavg", buf, sizeof(buf)) > 0)
         m->load1 = strtod(buf, NULL);
@@ -187,8 +187,8 @@ static double busy_limit(unsigned npus, double wall_s)
 }
 
 /* Appends "; what" to a reason. */
-__attribute__((format(printf, 3, 4))) static void reason_add(char *buf, size_t len,
-                                                             const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void reason_add(char *buf, size_t len, const char *fmt,
+                                                             ...)
 {
     size_t used = strlen(buf);
     if (used && used + 2 < len) {
@@ -212,11 +212,10 @@ static int judge_direct(const struct pb_rep_result *r, unsigned npus, char *why,
         reason_add(why, len, "others used %.2f of %u CPU%s", m->others_cpus, npus,
                    npus == 1 ? "" : "s");
     if (m->steal_cpus > limit)
-        reason_add(why, len, "the hypervisor stole %.2f of %u CPU%s", m->steal_cpus,
-                   npus, npus == 1 ? "" : "s");
+        reason_add(why, len, "the hypervisor stole %.2f of %u CPU%s", m->steal_cpus, npus,
+                   npus == 1 ? "" : "s");
     if (m->run_wait > BUSY_RUN_WAIT)
-        reason_add(why, len, "workers waited %.0f%% of their time for a CPU",
-                   100 * m->run_wait);
+        reason_add(why, len, "workers waited %.0f%% of their time for a CPU", 100 * m->run_wait);
     return why[0] != '\0';
 }
 

@@ -363,12 +363,14 @@ static void judge_speedup(struct pb_case_result *c, const struct pb_case_result 
                  "measured on a busy machine (%s)", busy(c) ? "this case" : "the serial baseline");
         return;
     }
-    if (!wl || !(wl->flags & PB_WL_CPU) || pus == 0 || !(c->speedup.value > (double)pus * SPEEDUP_PU_SLACK))
+    if (!wl || !(wl->flags & PB_WL_CPU) || pus == 0 ||
+        !(c->speedup.value > (double)pus * SPEEDUP_PU_SLACK))
         return;
     c->speedup.suspect = 1;
     snprintf(c->speedup.suspect_reason, sizeof(c->speedup.suspect_reason),
              "%.2fx with %u PU%s for CPU-bound work: above what the PUs allow, so a disturbed "
-             "baseline (or caches)", c->speedup.value, pus, pus == 1 ? "" : "s");
+             "baseline (or caches)",
+             c->speedup.value, pus, pus == 1 ? "" : "s");
 }
 
 /* A complete repetition that ran in a round: its place in the case and its throughput. */

@@ -32,13 +32,13 @@ struct pb_worker_result {
 /* What the rest of the machine did while a repetition ran (harness/machine.c), and whether that
  * disturbed it. Shares are in CPUs' worth: 0.5 is half of one CPU for the whole wall time. */
 struct pb_rep_machine {
-    int watched;                   /* 0: nothing sampled (an old document, no /proc) */
-    double others_cpus;            /* other processes' CPU time on the case's PUs */
-    double steal_cpus;             /* steal time on the case's PUs (the hypervisor's other guests) */
-    double load1;                  /* the 1-minute load average at the end */
-    double freq_mhz;               /* mean frequency of the case's PUs; 0 when unknown */
-    char governor[32];             /* cpufreq governor; "" when unknown */
-    double run_wait;               /* workers' time runnable but not running, over their wall */
+    int watched;        /* 0: nothing sampled (an old document, no /proc) */
+    double others_cpus; /* other processes' CPU time on the case's PUs */
+    double steal_cpus;  /* steal time on the case's PUs (the hypervisor's other guests) */
+    double load1;       /* the 1-minute load average at the end */
+    double freq_mhz;    /* mean frequency of the case's PUs; 0 when unknown */
+    char governor[32];  /* cpufreq governor; "" when unknown */
+    double run_wait;    /* workers' time runnable but not running, over their wall */
     uint64_t involuntary_switches; /* the workers' */
     double cpu_per_task_ns;        /* workers' CPU time per finished task */
     double cpu_per_task_ratio;     /* cpu_per_task_ns over the case's quiet baseline; 0: none */
@@ -47,7 +47,7 @@ struct pb_rep_machine {
 };
 
 struct pb_rep_result {
-    int complete;  /* 0: interrupted; kept, but no sample */
+    int complete;   /* 0: interrupted; kept, but no sample */
     unsigned round; /* interleaved runs: the round (1-based) it ran in; 0 when sequential */
     unsigned order; /* interleaved runs: its place (1-based) in that round's random order */
     double wall_s;

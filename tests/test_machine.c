@@ -13,19 +13,17 @@
 
 /* Two readings one second apart (100 ticks a second): cpu0 busy 90 ticks, steal 5; cpu1 busy
  * 20 ticks; cpu2 is not the case's. */
-static const char *const STAT_BEFORE =
-    "cpu  1000 0 500 9000 10 0 0 10 0 0\n"
-    "cpu0 100 10 50 4000 5 3 2 7 0 0\n"
-    "cpu1 200 0 60 4000 5 0 1 0 0 0\n"
-    "cpu2 300 0 70 4000 5 0 1 0 0 0\n"
-    "intr 12345 0 0\n"
-    "ctxt 999\n";
-static const char *const STAT_AFTER =
-    "cpu  2000 0 600 9100 10 0 0 15 0 0\n"
-    "cpu0 160 20 70 4005 5 5 0 12 0 0\n"
-    "cpu1 215 0 64 4080 5 0 2 0 0 0\n"
-    "cpu2 399 0 70 4001 5 0 1 0 0 0\n"
-    "intr 12400 0 0\n";
+static const char *const STAT_BEFORE = "cpu  1000 0 500 9000 10 0 0 10 0 0\n"
+                                       "cpu0 100 10 50 4000 5 3 2 7 0 0\n"
+                                       "cpu1 200 0 60 4000 5 0 1 0 0 0\n"
+                                       "cpu2 300 0 70 4000 5 0 1 0 0 0\n"
+                                       "intr 12345 0 0\n"
+                                       "ctxt 999\n";
+static const char *const STAT_AFTER = "cpu  2000 0 600 9100 10 0 0 15 0 0\n"
+                                      "cpu0 160 20 70 4005 5 5 0 12 0 0\n"
+                                      "cpu1 215 0 64 4080 5 0 2 0 0 0\n"
+                                      "cpu2 399 0 70 4001 5 0 1 0 0 0\n"
+                                      "intr 12400 0 0\n";
 
 static struct pb_cpuset cpus01(void)
 {
@@ -97,10 +95,10 @@ static void test_judge(void **state)
     (void)state;
     struct pb_case_result c;
     pb_case_result_init(&c);
-    add_rep(&c, 0.02, 0.01, 1000);  /* quiet */
-    add_rep(&c, 0.93, 0.41, 1000);  /* a hog beside it */
-    add_rep(&c, 0.03, 0.00, 1500);  /* the same work cost half as much again */
-    add_rep(&c, 0.03, 0.00, 1200);  /* within the margin */
+    add_rep(&c, 0.02, 0.01, 1000); /* quiet */
+    add_rep(&c, 0.93, 0.41, 1000); /* a hog beside it */
+    add_rep(&c, 0.03, 0.00, 1500); /* the same work cost half as much again */
+    add_rep(&c, 0.03, 0.00, 1200); /* within the margin */
     pb_machine_judge_case(&c, 1, 1, 0);
     assert_false(c.reps[0].machine.busy);
     assert_true(c.reps[1].machine.busy);
