@@ -16,27 +16,15 @@
 
 #include "harness/doc_read.h"
 #include "harness/merge.h"
+#include "tests/unit.h"
 
 /* A case of cpu.sumsq n=1000 with nreps repetitions of throughput base, base + 1, ... */
 static void make_case(struct pb_case_result *c, const char *runner, unsigned conc, const char *pin,
                       double base, size_t nreps, uint64_t spectrum_at)
 {
     pb_case_result_init(c);
-    c->info.runner = strdup(runner);
-    c->info.workload = strdup("cpu.sumsq");
-    assert_int_equal(pb_case_info_add_param(&c->info, "n", PB_PARAM_INT, 1000, 0, NULL), 0);
-    c->info.concurrency = conc;
-    c->info.workers = conc;
-    c->info.loops = 1;
-    c->info.load.tasks = 100;
-    snprintf(c->info.pin_policy, sizeof(c->info.pin_policy), "%s",
-             strncmp(pin, "list:", 5) == 0 ? "list" : pin);
-    snprintf(c->info.pin_spec, sizeof(c->info.pin_spec), "%s", pin);
-    c->info.queue_depth = PB_CASE_DEFAULT_QUEUE_DEPTH;
-    c->info.repeat = (unsigned)nreps;
+    test_case_info(&c->info, runner, conc, pin, (unsigned)nreps);
     c->info.warmup = 1;
-    c->info.grace_ns = 2000000000u;
-    assert_int_equal(pb_case_info_finish(&c->info), 0);
     c->pin_plan = calloc(conc, sizeof(*c->pin_plan));
     c->pin_workers = conc;
     for (unsigned w = 0; w < conc; w++)

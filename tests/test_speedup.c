@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "harness/result.h"
+#include "tests/unit.h"
 
 #define EPS 1e-12
 
@@ -22,19 +23,7 @@ static void make_case(struct pb_case_result *c, const char *runner, unsigned con
                       const unsigned *rounds, size_t n)
 {
     pb_case_result_init(c);
-    c->info.runner = strdup(runner);
-    c->info.workload = strdup("cpu.sumsq");
-    assert_int_equal(pb_case_info_add_param(&c->info, "n", PB_PARAM_INT, 1000, 0, NULL), 0);
-    c->info.concurrency = conc;
-    c->info.workers = conc;
-    c->info.loops = 1;
-    c->info.load.tasks = 100;
-    snprintf(c->info.pin_policy, sizeof(c->info.pin_policy), "compact");
-    snprintf(c->info.pin_spec, sizeof(c->info.pin_spec), "compact");
-    c->info.queue_depth = PB_CASE_DEFAULT_QUEUE_DEPTH;
-    c->info.repeat = (unsigned)n;
-    c->info.grace_ns = 2000000000u;
-    assert_int_equal(pb_case_info_finish(&c->info), 0);
+    test_case_info(&c->info, runner, conc, "compact", (unsigned)n);
     c->complete = 1;
     for (size_t i = 0; i < n; i++) {
         struct pb_rep_result r;

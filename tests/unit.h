@@ -3,7 +3,10 @@
 #define PB_TEST_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "harness/case_info.h"
 #include "harness/topo.h"
 
 /* Topologies this machine lacks, as hwloc synthetic descriptions. */
@@ -13,6 +16,27 @@
 #define TOPO_NUMA4  "synthetic:pack:2 numa:2 core:4 pu:2"
 #define TOPO_FLAT4  "synthetic:numa:4 core:4 pu:1"
 #define TOPO_CACHED "synthetic:pack:2 l3:1 l2:8 l1d:1 core:1 pu:2"
+
+/* The identity of a cpu.sumsq n=1000 case of 100 tasks: runner at conc workers, pinned by pin
+ * ("compact", "list:0,1", ...), repeat repetitions; finished (its id made), or fails the test. */
+static inline void test_case_info(struct pb_case_info *info, const char *runner, unsigned conc,
+                                  const char *pin, unsigned repeat)
+{
+    info->runner = strdup(runner);
+    info->workload = strdup("cpu.sumsq");
+    assert_int_equal(pb_case_info_add_param(info, "n", PB_PARAM_INT, 1000, 0, NULL), 0);
+    info->concurrency = conc;
+    info->workers = conc;
+    info->loops = 1;
+    info->load.tasks = 100;
+    snprintf(info->pin_policy, sizeof(info->pin_policy), "%s",
+             strncmp(pin, "list:", 5) == 0 ? "list" : pin);
+    snprintf(info->pin_spec, sizeof(info->pin_spec), "%s", pin);
+    info->queue_depth = PB_CASE_DEFAULT_QUEUE_DEPTH;
+    info->repeat = repeat;
+    info->grace_ns = 2000000000u;
+    assert_int_equal(pb_case_info_finish(info), 0);
+}
 
 /* Loads a topology (NULL: this machine), or fails the test. */
 static inline struct pb_topo *test_load_topo(const char *source)
