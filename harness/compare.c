@@ -199,17 +199,12 @@ static void decide(struct pb_compare *c, struct pb_comparison *row)
         row->verdict = PB_VERDICT_IMPROVEMENT;
 }
 
-static int ran_busy(const struct pb_case_result *c)
-{
-    return c->trust.judged && !c->trust.trustworthy;
-}
-
 /* A side measured on a busy machine decides nothing, neither a change nor its absence. */
 static void judge_machine(struct pb_comparison *row)
 {
     int decided = row->verdict == PB_VERDICT_SAME || row->verdict == PB_VERDICT_REGRESSION ||
                   row->verdict == PB_VERDICT_IMPROVEMENT;
-    if (decided && (ran_busy(row->base_case) || ran_busy(row->new_case)))
+    if (decided && (pb_case_untrusted(row->base_case) || pb_case_untrusted(row->new_case)))
         row->verdict = PB_VERDICT_BUSY;
 }
 

@@ -417,7 +417,7 @@ static int judge_machine(const struct pb_topo *topo, struct pb_run_results *res)
                     pb_case_same_work(&c->info, &res->cases[j].info))
                     base = pb_machine_quiet_cpu_per_task(&res->cases[j]);
             pb_machine_judge_case(c, npus, cpu_bound, base);
-            if (c->trust.judged && !c->trust.trustworthy &&
+            if (pb_case_untrusted(c) &&
                 pb_case_result_warn(c, "busy machine: %s; its numbers are not trustworthy",
                                     c->trust.reason) < 0)
                 return -ENOMEM;

@@ -99,7 +99,7 @@ static int rank_group(const struct pb_case_result *cases, char **keys, size_t n,
         const struct pb_case_result *c = &cases[i];
         if (strcmp(keys[i], keys[g]) != 0)
             continue;
-        if (c->trust.judged && !c->trust.trustworthy)
+        if (pb_case_untrusted(c))
             note_busy(out, c);
         if (strcmp(c->info.runner, "serial") != 0 &&
             isfinite(pb_case_median(c, PB_METRIC_LATENCY_P99)) &&

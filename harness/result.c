@@ -345,11 +345,6 @@ static unsigned usable_pus(const struct pb_case_result *c)
  * from caches now and then, and from a baseline the machine slowed down far more often. Perfect
  * scaling measures a little either side of the PU count; 2% above it is beyond that noise. */
 #define SPEEDUP_PU_SLACK 1.02
-static int busy(const struct pb_case_result *c)
-{
-    return c->trust.judged && !c->trust.trustworthy;
-}
-
 /* A ratio is no better than its two sides: one that ran on a busy machine makes it suspect. */
 static void judge_speedup(struct pb_case_result *c, const struct pb_case_result *base)
 {
@@ -357,10 +352,11 @@ static void judge_speedup(struct pb_case_result *c, const struct pb_case_result 
     unsigned pus = usable_pus(c);
     c->speedup.suspect = 0;
     c->speedup.suspect_reason[0] = 0;
-    if (busy(c) || busy(base)) {
+    if (pb_case_untrusted(c) || pb_case_untrusted(base)) {
         c->speedup.suspect = 1;
         snprintf(c->speedup.suspect_reason, sizeof(c->speedup.suspect_reason),
-                 "measured on a busy machine (%s)", busy(c) ? "this case" : "the serial baseline");
+                 "measured on a busy machine (%s)",
+                 pb_case_untrusted(c) ? "this case" : "the serial baseline");
         return;
     }
     if (!wl || !(wl->flags & PB_WL_CPU) || pus == 0 ||

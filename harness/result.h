@@ -146,6 +146,11 @@ int pb_case_same_work(const struct pb_case_info *a, const struct pb_case_info *b
 /* The case's trust from its repetitions' machine flags: judged when any was watched, not
  * trustworthy when more than half of the watched ones were busy. */
 void pb_case_judge_trust(struct pb_case_result *c);
+/* Judged and found untrustworthy: its numbers decide nothing (an unwatched case is not). */
+static inline int pb_case_untrusted(const struct pb_case_result *c)
+{
+    return c->trust.judged && !c->trust.trustworthy;
+}
 
 /* Speed-up against serial: each case whose workload, parameters and load also ran under serial
  * gets one, and the efficiency per worker. When both ran interleaved (their complete
