@@ -99,12 +99,11 @@ def watched_run(args):
     return doc, p, max(0.0, ((k1 - k0) / os.sysconf("SC_CLK_TCK") - ours) / wall)
 
 
-def quiet_case(runner):
-    """The hog gone: at most two busy repetitions of five. Whatever else the machine runs (a
-    build beside the tests) may still disturb a run; only a run our own measure calls quiet is
-    judged, and up to three tries decide. True: clean; False: judged and not clean; None: the
-    machine was never quiet enough to ask."""
-    args = ["-r", runner] + ARGS[2:]
+def quiet_case(label, args, runner):
+    """The hog gone: at most two busy repetitions of five in the case of runner. Whatever else
+    the machine runs (a build beside the tests) may still disturb a run; only a run our own
+    measure calls quiet is judged, and up to three tries decide. True: clean; False: judged and
+    not clean; None: the machine was never quiet enough to ask."""
     verdict = None
     for attempt in range(3):
         looks = []
@@ -114,17 +113,17 @@ def quiet_case(runner):
                 break
         else:
             print("quiet %s %d: CPU %d busy without the hog (%s): not run" %
-                  (runner, attempt + 1, CPU, ["%.2f" % x for x in looks]))
+                  (label, attempt + 1, CPU, ["%.2f" % x for x in looks]))
             continue
         doc, p, others = watched_run(args)
         if not doc:
             return False
-        c = doc["cases"][0]
+        c = pbtest.case(doc, runner)
         ms = [m for m in machine_of(c) if m]
         busy = [m.get("busy_reason") for m in ms if m["busy"]]
         t = c.get("trust", {})
         print("quiet %s %d (others %.2f by our own measure): %s" %
-              (runner, attempt + 1, others,
+              (label, attempt + 1, others,
                [(round(m["others_cpus"], 2), round(m["run_wait"], 2), m["busy"]) for m in ms]))
         if others > 0.08:
             continue
@@ -138,7 +137,17 @@ def quiet_case(runner):
 
 def quiet_run():
     """False when a case could not be judged (the machine was never quiet enough)."""
-    verdicts = {r: quiet_case(r) for r in ("serial", "threads", "processes")}
+    verdicts = {r: quiet_case(r, ["-r", r] + ARGS[2:], r) for r in ("serial", "threads", "processes")}
+    # The case's own queueing is not a busy machine: four workers on the one PU wait three
+    # quarters of their time for it, and two threads on one lock spend far more CPU per task
+    # than the serial run of the same work.
+    verdicts["threads c=4 on one PU"] = quiet_case(
+        "threads c=4", ["-r", "threads", "-w", "cpu.sumsq", "-c", "4", "--pin", "list:%d" % CPU,
+                        "-n", "100", "-p", "n=1000000", "--repeat", "5", "--warmup", "1"],
+        "threads")
+    verdicts["threads sync.lock c=2"] = quiet_case(
+        "sync.lock", ["-r", "serial,threads", "-w", "sync.lock", "-c", "2", "-n", "2000",
+                      "-p", "increments=1000", "--repeat", "5", "--warmup", "1"], "threads")
     check(False not in verdicts.values(), "without the hog the cases stay clean: %s" % verdicts)
     unjudged = [r for r, v in verdicts.items() if v is None]
     if unjudged:
