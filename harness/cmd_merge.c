@@ -17,7 +17,7 @@
 #include "harness/merge.h"
 #include "harness/outfile.h"
 
-static const char usage_line[] = "usage: parbench merge [-o OUT] [--union] IN...";
+static const char usage_line[] = "usage: parbench merge [-o OUT] [--union] [--rounds] IN...";
 
 static void usage(FILE *out)
 {
@@ -32,6 +32,9 @@ static void usage(FILE *out)
             "  -o OUT    write OUT (atomically) instead of standard output\n"
             "  --union   merge documents of different plans: each case with what the inputs\n"
             "            have of it\n"
+            "  --rounds  each input is one round of a paired job (scripts/ci-regress): its\n"
+            "            repetitions that carry no round get the input's place, 1-based, so\n"
+            "            that compare --paired pairs them with the other side's round\n"
             "Exit: 0 merged, 2 bad usage or input (different plans included), 3 cannot write.\n",
             usage_line);
 }
@@ -43,7 +46,7 @@ int pb_cmd_merge(int argc, char **argv)
     size_t n = 0;
     json_t *merged = NULL;
     struct pb_err err = {{0}};
-    int rc = PB_EXIT_USAGE, only_args = 0, stdin_used = 0, union_plans = 0;
+    int rc = PB_EXIT_USAGE, only_args = 0, stdin_used = 0, union_plans = 0, rounds = 0;
 
     docs = calloc((size_t)(argc > 1 ? argc : 1), sizeof(*docs));
     if (!docs) {
@@ -60,6 +63,8 @@ int pb_cmd_merge(int argc, char **argv)
             goto out;
         } else if (!only_args && strcmp(a, "--union") == 0) {
             union_plans = 1;
+        } else if (!only_args && strcmp(a, "--rounds") == 0) {
+            rounds = 1;
         } else if (!only_args && strcmp(a, "-o") == 0) {
             if (i + 1 >= argc || !*argv[i + 1]) {
                 rc = pb_cli_bad_usage("merge", usage_line, "option '-o' needs a file");
@@ -93,6 +98,11 @@ int pb_cmd_merge(int argc, char **argv)
         rc = pb_out_exit_code(m);
         goto out;
     }
+    for (size_t k = 0; rounds && k < n; k++)
+        for (size_t c = 0; c < docs[k].ncases; c++)
+            for (size_t r = 0; r < docs[k].cases[c].nreps; r++)
+                if (!docs[k].cases[c].reps[r].round)
+                    docs[k].cases[c].reps[r].round = (unsigned)(k + 1);
     m = pb_merge_docs(docs, n, union_plans, &merged, &err);
     if (m < 0) {
         fprintf(stderr, "parbench merge: %s\n", err.msg);

@@ -39,6 +39,8 @@ static void usage(FILE *out)
           "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
+          "                    [--cases FILE]\n"
+          "--cases runs only the cases whose ids FILE lists, one a line (part of a suite).\n"
           "--interleave runs the cases' repetitions round-robin, each round in a random order\n"
           "(reproducible with --interleave-seed), and pairs speed-ups round by round.\n",
           out);
@@ -51,6 +53,7 @@ struct run_opts {
     const char **params;
     size_t nparams;
     const char *workload, *url;
+    const char *cases; /* --cases FILE: the ids to keep, one a line */
     struct pb_case_settings set;
     unsigned *levels;
     size_t nlevels;
@@ -154,6 +157,7 @@ enum {
     OPT_QUIET,
     OPT_GRACE,
     OPT_SUITE,
+    OPT_CASES,
     OPT_ISOLATE,
     OPT_INTERLEAVE,
     OPT_NO_INTERLEAVE,
@@ -183,6 +187,7 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"grace", required_argument, NULL, OPT_GRACE},
     {"suite", required_argument, NULL, OPT_SUITE},
+    {"cases", required_argument, NULL, OPT_CASES},
     {"isolate", no_argument, NULL, OPT_ISOLATE},
     {"interleave", no_argument, NULL, OPT_INTERLEAVE},
     {"no-interleave", no_argument, NULL, OPT_NO_INTERLEAVE},
@@ -286,6 +291,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
         case OPT_INTERLEAVE_SEED:
             rc = parse_count("--interleave-seed", optarg, 0, PB_MAX_INTERLEAVE_SEED, &o->seed, err);
             o->seed_given = 1;
+            break;
+        case OPT_CASES:
+            o->cases = optarg;
             break;
         case OPT_SUITE:
             snprintf(plan->suite, sizeof(plan->suite), "%s", optarg);
@@ -492,6 +500,55 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     return rc;
 }
 
+/* --cases FILE: the plan keeps the cases FILE names, one id a line (blank lines ignored). */
+static int select_cases(const char *path, struct pb_plan *plan, struct pb_err *err)
+{
+    struct pb_quote q;
+    FILE *f = fopen(path, "r");
+    char **ids = NULL, *line = NULL;
+    size_t n = 0, cap = 0, len = 0;
+    ssize_t got;
+    int rc = 0;
+
+    if (!f)
+        return pb_err_set(err, -EINVAL, "--cases %s: %s", pb_quote(&q, path), strerror(errno));
+    while (rc == 0 && (got = getline(&line, &len, f)) >= 0) {
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+            line[--got] = '\0';
+        if (got == 0)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            char **v = realloc(ids, ncap * sizeof(*v));
+            if (!v) {
+                rc = pb_err_set(err, -ENOMEM, "out of memory");
+                break;
+            }
+            ids = v;
+            cap = ncap;
+        }
+        if (!(ids[n] = strdup(line)))
+            rc = pb_err_set(err, -ENOMEM, "out of memory");
+        else
+            n++;
+    }
+    if (rc == 0 && ferror(f))
+        rc = pb_err_set(err, -EINVAL, "--cases %s: %s", pb_quote(&q, path), strerror(errno));
+    if (rc == 0 && n == 0)
+        rc = pb_err_set(err, -EINVAL, "--cases %s: names no case", pb_quote(&q, path));
+    if (rc == 0 && (rc = pb_plan_select(plan, ids, n, err)) == -EINVAL) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        pb_err_set(err, rc, "--cases %s: %s", pb_quote(&q, path), msg);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
 /* The order of repetitions: the command line over the suite; a seed from the clock unless one
  * is given (the document records it, so any order can be run again). */
 static int set_interleave(const struct run_opts *o, struct pb_plan *plan, struct pb_err *err)
@@ -609,6 +666,7 @@ int pb_cmd_run(int argc, char **argv)
         goto out;
     }
     if (rc < 0 || (rc = build_plan(&opts, &plan, &err)) < 0 ||
+        (opts.cases && (rc = select_cases(opts.cases, &plan, &err)) < 0) ||
         (rc = set_interleave(&opts, &plan, &err)) < 0)
         goto fail;
     if ((rc = pb_topo_load(&topo, NULL, &err)) < 0) {

@@ -252,10 +252,10 @@ static json_t *rep_json(const struct pb_rep_result *r)
         json_object_set(o, "workload", r->workload);
     if (r->fixture)
         json_object_set(o, "fixture", r->fixture);
-    if (r->round) {
+    if (r->round)
         json_object_set_new(o, "round", json_integer(r->round));
+    if (r->order) /* a merge's round (merge --rounds) has no order within it */
         json_object_set_new(o, "order", json_integer(r->order));
-    }
     if (r->machine.watched)
         json_object_set_new(o, "machine", machine(&r->machine));
     return o;

@@ -85,6 +85,32 @@ static long index_find(const struct pb_plan *p, const char *id)
     return -1;
 }
 
+int pb_plan_select(struct pb_plan *p, char *const *ids, size_t n, struct pb_err *err)
+{
+    char *keep = calloc(p->count + 1, 1);
+    if (!keep)
+        return pb_err_set(err, -ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        long at = index_find(p, ids[i]);
+        if (at < 0) {
+            free(keep);
+            return pb_err_set(err, -EINVAL, "no case %.400s in the plan", ids[i]);
+        }
+        keep[at] = 1;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < p->count; i++) {
+        if (keep[i])
+            p->cases[kept++] = p->cases[i];
+        else
+            free(p->cases[i].id);
+    }
+    p->count = kept;
+    free(keep);
+    /* Fewer cases: a failed rebuild leaves a larger index, which no lookup can trust. */
+    return index_rebuild(p, p->count) < 0 ? pb_err_set(err, -ENOMEM, "out of memory") : 0;
+}
+
 unsigned pb_case_workers(const struct pb_case_spec *c)
 {
     return pb_runner_workers(c->runner, c->concurrency, c->set.loops);
