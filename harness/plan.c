@@ -107,7 +107,11 @@ int pb_plan_select(struct pb_plan *p, char *const *ids, size_t n, struct pb_err 
     }
     p->count = kept;
     free(keep);
-    /* Fewer cases: a failed rebuild leaves a larger index, which no lookup can trust. */
+    /* The old index points at the old places: gone before the rebuild, so that a failed one
+     * leaves no index rather than a wrong one. */
+    free(p->index);
+    p->index = NULL;
+    p->index_size = 0;
     return index_rebuild(p, p->count) < 0 ? pb_err_set(err, -ENOMEM, "out of memory") : 0;
 }
 

@@ -99,7 +99,7 @@ void pb_plan_truncate(struct pb_plan *p, size_t count);
 
 /* Keeps only the cases whose ids are listed (in the plan's order): a run of part of a suite, as
  * scripts/ci-regress asks for the cases still undecided. -EINVAL with err naming an id the plan
- * does not have; -ENOMEM (the plan unchanged). */
+ * does not have (the plan unchanged); -ENOMEM. */
 int pb_plan_select(struct pb_plan *p, char *const *ids, size_t n, struct pb_err *err);
 
 /* Appends every case of the matrix: each combination of parameter values, for each runner,
