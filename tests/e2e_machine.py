@@ -70,36 +70,38 @@ def busy_run():
           "not a scroll of warnings:\n" + p.stderr)
 
 
-def cpu_ticks(cpu):
-    """Busy ticks of cpu so far (user nice system irq softirq), from /proc/stat."""
+def cpu_ticks(cpus):
+    """Busy ticks of cpus so far (user nice system irq softirq), from /proc/stat."""
+    names = {"cpu%d" % c for c in cpus}
+    total = 0
     with open("/proc/stat") as f:
         for line in f:
             v = line.split()
-            if v[0] == "cpu%d" % cpu:
-                return sum(int(x) for x in (v[1], v[2], v[3], v[6], v[7]))
-    return 0
+            if v[0] in names:
+                total += sum(int(x) for x in (v[1], v[2], v[3], v[6], v[7]))
+    return total
 
 
-def cpu_busy(cpu, seconds=0.3):
-    """CPUs' worth of busy time on cpu over a short look of our own."""
-    a = cpu_ticks(cpu)
+def cpu_busy(cpus, seconds=0.3):
+    """CPUs' worth of busy time on cpus over a short look of our own."""
+    a = cpu_ticks(cpus)
     time.sleep(seconds)
-    return (cpu_ticks(cpu) - a) / os.sysconf("SC_CLK_TCK") / seconds
+    return (cpu_ticks(cpus) - a) / os.sysconf("SC_CLK_TCK") / seconds
 
 
-def watched_run(args):
+def watched_run(args, cpus):
     """run_doc(args), and what others did on CPU by our own measure meanwhile: its busy ticks
     less parbench's whole tree's CPU time (our reaped children), over the wall time."""
-    t0, k0 = time.monotonic(), cpu_ticks(CPU)
+    t0, k0 = time.monotonic(), cpu_ticks(cpus)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     doc, p = run_doc(args)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall, k1 = time.monotonic() - t0, cpu_ticks(CPU)
+    wall, k1 = time.monotonic() - t0, cpu_ticks(cpus)
     ours = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     return doc, p, max(0.0, ((k1 - k0) / os.sysconf("SC_CLK_TCK") - ours) / wall)
 
 
-def quiet_case(label, args, runner):
+def quiet_case(label, args, runner, cpus=(CPU,)):
     """The hog gone: at most two busy repetitions of five in the case of runner. Whatever else
     the machine runs (a build beside the tests) may still disturb a run; only a run our own
     measure calls quiet is judged, and up to three tries decide. True: clean; False: judged and
@@ -108,14 +110,14 @@ def quiet_case(label, args, runner):
     for attempt in range(3):
         looks = []
         for _ in range(4):
-            looks.append(cpu_busy(CPU))
+            looks.append(cpu_busy(cpus))
             if looks[-1] < 0.05:
                 break
         else:
-            print("quiet %s %d: CPU %d busy without the hog (%s): not run" %
-                  (label, attempt + 1, CPU, ["%.2f" % x for x in looks]))
+            print("quiet %s %d: CPUs %s busy without the hog (%s): not run" %
+                  (label, attempt + 1, list(cpus), ["%.2f" % x for x in looks]))
             continue
-        doc, p, others = watched_run(args)
+        doc, p, others = watched_run(args, cpus)
         if not doc:
             return False
         c = pbtest.case(doc, runner)
@@ -147,7 +149,8 @@ def quiet_run():
         "threads")
     verdicts["threads sync.lock c=2"] = quiet_case(
         "sync.lock", ["-r", "serial,threads", "-w", "sync.lock", "-c", "2", "-n", "2000",
-                      "-p", "increments=1000", "--repeat", "5", "--warmup", "1"], "threads")
+                      "-p", "increments=1000", "--repeat", "5", "--warmup", "1"], "threads",
+        sorted(os.sched_getaffinity(0))[:2])
     check(False not in verdicts.values(), "without the hog the cases stay clean: %s" % verdicts)
     unjudged = [r for r, v in verdicts.items() if v is None]
     if unjudged:
