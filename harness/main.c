@@ -12,6 +12,7 @@
 #include "harness/cmd_run.h"
 #include "harness/cmd_serve.h"
 #include "harness/cmd_topo.h"
+#include "harness/cmd_trend.h"
 #include "harness/error.h"
 #include "harness/stop.h"
 
@@ -28,6 +29,7 @@ static const struct command commands[] = {
     {"topo", pb_cmd_topo, "the detected topology and the pin plan", 0},
     {"serve", pb_cmd_serve, "the embedded HTTP target (127.0.0.1)", 0},
     {"compare", pb_cmd_compare, "BASE NEW: statistics and a verdict; exit 1 on a regression", 0},
+    {"trend", pb_cmd_trend, "DOC...: where each metric shifted over a history of documents", 0},
     {"export", pb_cmd_export, "a result document as gbench, github, bmf, csv, tsv or a ranking", 0},
     {"merge", pb_cmd_merge, "[-o OUT] IN...: the repetitions of several runs as one document", 0},
 };
