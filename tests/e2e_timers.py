@@ -6,8 +6,10 @@ import statistics
 
 from pbtest import case, check, done, run_doc
 
-# Generous: CI machines are shared and noisy; whole-ms rounding adds about 1 ms.
-MARGIN_NS = 0.7e6
+# Generous, for shared machines and sanitizer builds (TSan beside a busy neighbour measured
+# 2.79 ms): a whole-millisecond timer cannot wait less than 3 ms for these 2 ms, so anything
+# under 2.9 ms is the precise timer.
+MARGIN_NS = 0.9e6
 # The histogram reports a value within 0.4% of itself.
 HIST = 0.004
 
