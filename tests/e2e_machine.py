@@ -133,6 +133,10 @@ def quiet_case(label, args, runner, cpus=(CPU,)):
                 "not trustworthy" not in p.stdout:
             return True
         print("  disturbed: %s %s" % (busy, t))
+        # Steal is the host's other guests, which our own look (busy ticks) cannot see: the
+        # watch was right, and the machine was not quiet enough to ask.
+        if all(b.startswith("the hypervisor stole") for b in busy):
+            continue
         verdict = False
     return verdict
 
