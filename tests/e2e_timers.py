@@ -7,8 +7,7 @@ import statistics
 from pbtest import case, check, done, run_doc
 
 # Generous, for shared machines and sanitizer builds (TSan beside a busy neighbour measured
-# 2.79 ms): a whole-millisecond timer cannot wait less than 3 ms for these 2 ms, so anything
-# under 2.9 ms is the precise timer.
+# 2.79 ms), and still under the ~3.1 ms libuv's whole-millisecond timers gave for these 2 ms.
 MARGIN_NS = 0.9e6
 # The histogram reports a value within 0.4% of itself.
 HIST = 0.004
