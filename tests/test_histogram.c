@@ -11,15 +11,9 @@
 
 #include "harness/histogram.h"
 
-#define NSAMPLES 100000
+#include "tests/unit.h"
 
-/* cmocka 1.1.5 has no floating-point assertion. */
-#define assert_close(a, b, tol)                                                                    \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (tol)))                                                             \
-            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                    \
-    } while (0)
+#define NSAMPLES 100000
 
 /* A fixed-seed generator, so a failure reproduces. */
 static uint64_t rng_state;

@@ -11,13 +11,7 @@
 
 #include "harness/stats.h"
 
-/* cmocka 1.1.5 has no floating-point assertion. */
-#define assert_close(a, b, tol)                                                                    \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (tol)))                                                             \
-            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                    \
-    } while (0)
+#include "tests/unit.h"
 
 static void test_odd_sample(void **state)
 {

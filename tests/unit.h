@@ -2,12 +2,21 @@
 #ifndef PB_TEST_UNIT_H
 #define PB_TEST_UNIT_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/case_info.h"
 #include "harness/topo.h"
+
+/* cmocka 1.1.5 has no floating-point assertion. */
+#define assert_close(a, b, tol)                                                                    \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (!(fabs(a_ - b_) <= (tol)))                                                             \
+            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                    \
+    } while (0)
 
 /* Topologies this machine lacks, as hwloc synthetic descriptions. */
 #define TOPO_SMALL  "synthetic:pack:1 core:2 pu:1"
