@@ -33,8 +33,9 @@ static void usage(FILE *out)
             "  --union   merge documents of different plans: each case with what the inputs\n"
             "            have of it\n"
             "  --rounds  each input is one round of a paired job (scripts/ci-regress): its\n"
-            "            repetitions that carry no round get the input's place, 1-based, so\n"
-            "            that compare --paired pairs them with the other side's round\n"
+            "            repetitions get the input's place, 1-based, as their round (an\n"
+            "            interleaved run's own rounds included), so that compare pairs\n"
+            "            them with the other side's round\n"
             "Exit: 0 merged, 2 bad usage or input (different plans included), 3 cannot write.\n",
             usage_line);
 }
@@ -101,8 +102,7 @@ int pb_cmd_merge(int argc, char **argv)
     for (size_t k = 0; rounds && k < n; k++)
         for (size_t c = 0; c < docs[k].ncases; c++)
             for (size_t r = 0; r < docs[k].cases[c].nreps; r++)
-                if (!docs[k].cases[c].reps[r].round)
-                    docs[k].cases[c].reps[r].round = (unsigned)(k + 1);
+                docs[k].cases[c].reps[r].round = (unsigned)(k + 1);
     m = pb_merge_docs(docs, n, union_plans, &merged, &err);
     if (m < 0) {
         fprintf(stderr, "parbench merge: %s\n", err.msg);

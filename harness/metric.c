@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/result.h"
+#include "harness/workload.h"
 
 static double throughput(const struct pb_rep_result *r)
 {
@@ -67,6 +68,11 @@ static const struct pb_metric_def defs[PB_METRIC_COUNT] = {
 const struct pb_metric_def *pb_metric_def(enum pb_metric m)
 {
     return (unsigned)m < PB_METRIC_COUNT ? &defs[m] : NULL;
+}
+
+int pb_metric_gated(enum pb_metric m, unsigned workload_flags)
+{
+    return m == PB_METRIC_THROUGHPUT || (m == PB_METRIC_LATENCY_P99 && (workload_flags & PB_WL_IO));
 }
 
 int pb_metric_find(const char *name, enum pb_metric *out)

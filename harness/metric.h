@@ -43,6 +43,10 @@ struct pb_metric_def {
 };
 
 const struct pb_metric_def *pb_metric_def(enum pb_metric m);
+/* Whether the regression gate decides on metric m for a workload of these flags (enum
+ * pb_workload_flags; 0 for one this binary does not know): throughput for every kind, and the
+ * 99th percentile of latency for I/O, whose users feel the tail. The rest are reported. */
+int pb_metric_gated(enum pb_metric m, unsigned workload_flags);
 /* -ENOENT when no metric has that name. */
 int pb_metric_find(const char *name, enum pb_metric *out);
 

@@ -1,8 +1,10 @@
-/* Rank statistics for comparing two sets of repetitions: Mann-Whitney U, Hodges-Lehmann, Holm. */
+/* Rank statistics for comparing two sets of repetitions: Mann-Whitney U, Wilcoxon signed-rank,
+ * Hodges-Lehmann (two-sample and paired). */
 #include "harness/rank_tests.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -349,39 +351,305 @@ out:
     return rc;
 }
 
-struct indexed {
-    double p;
-    size_t i;
-};
-
-static int cmp_indexed(const void *a, const void *b)
+/* f[k] = P(T+ = k) for k = 0..kmax and n differences without ties. Under the null hypothesis
+ * each rank 1..n is in T+ with probability 1/2, independently, so adding rank i maps f to
+ * (f + f shifted by i) / 2. Kept as probabilities: every step adds positive terms, and 2^-n stays
+ * far above the smallest double up to PB_WSR_EXACT_MAX. In place from the top down, so f[k - i] is
+ * still the previous step's value when f[k] is updated; after i ranks no sum above i(i+1)/2 is
+ * possible, which saves more than half the work for the lower half of the distribution. */
+static void wsr_pmf(size_t n, size_t kmax, double *f)
 {
-    const struct indexed *x = a, *y = b;
-    if (x->p != y->p)
-        return (x->p > y->p) - (x->p < y->p);
-    /* Equal p keep their order, so the result does not depend on qsort's stability. */
-    return (x->i > y->i) - (x->i < y->i);
+    size_t reach = 0;
+
+    f[0] = 1.0;
+    for (size_t k = 1; k <= kmax; k++)
+        f[k] = 0.0;
+    for (size_t i = 1; i <= n; i++) {
+        reach += i;
+        size_t top = reach < kmax ? reach : kmax;
+        for (size_t k = top; k >= i; k--)
+            f[k] = 0.5 * (f[k] + f[k - i]);
+        for (size_t k = 0; k < i && k <= top; k++)
+            f[k] *= 0.5;
+    }
 }
 
-int pb_holm(const double *p, size_t m, double *adj)
+static double wsr_total(size_t n)
 {
-    struct indexed *s;
-    double running = 0.0;
+    return (double)n * ((double)n + 1.0) / 2.0;
+}
 
-    if (m == 0)
+/* P(T+ <= k) of the normal approximation without ties, continuity-corrected as normal_cdf_u. */
+static double normal_cdf_wsr(double k, size_t n)
+{
+    double nn = (double)n;
+    double sigma = sqrt(nn * (nn + 1.0) * (2.0 * nn + 1.0) / 24.0);
+    return normal_sf(-(k + 0.5 - wsr_total(n) / 2.0) / sigma);
+}
+
+/* *p = P(T+ <= k) from the exact distribution (n <= PB_WSR_EXACT_MAX), or -ENOMEM. */
+static int wsr_exact_cdf(double k, size_t n, double *p)
+{
+    size_t top = n * (n + 1) / 2;
+    double kf = floor(k);
+
+    if (kf < 0.0) {
+        *p = 0.0;
         return 0;
-    s = malloc(m * sizeof(*s));
-    if (!s)
-        return -ENOMEM;
-    for (size_t i = 0; i < m; i++)
-        s[i] = (struct indexed){p[i], i};
-    qsort(s, m, sizeof(*s), cmp_indexed);
-    for (size_t r = 0; r < m; r++) {
-        double a = (double)(m - r) * s[r].p;
-        if (a > running)
-            running = a; /* step-down: never below an earlier, smaller p's adjustment */
-        adj[s[r].i] = running > 1.0 ? 1.0 : running;
     }
-    free(s);
+    if (kf >= (double)top) {
+        *p = 1.0;
+        return 0;
+    }
+    /* Symmetric about top/2: only the lower half is computed, P(T+ <= k) = 1 - P(T+ <= top-k-1). */
+    int upper = 2.0 * kf > (double)top;
+    size_t kk = upper ? top - (size_t)kf - 1 : (size_t)kf;
+    double *f = malloc((kk + 1) * sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    wsr_pmf(n, kk, f);
+    double acc = 0.0;
+    for (size_t i = 0; i <= kk; i++)
+        acc += f[i];
+    if (acc > 1.0)
+        acc = 1.0;
+    *p = upper ? 1.0 - acc : acc;
+    free(f);
     return 0;
+}
+
+double pb_wsr_cdf(double k, size_t n)
+{
+    double p;
+
+    if (n > PB_WSR_EXACT_MAX || wsr_exact_cdf(k, n, &p) < 0) {
+        double kf = floor(k);
+        if (kf < 0.0)
+            return 0.0;
+        if (kf >= wsr_total(n))
+            return 1.0;
+        return normal_cdf_wsr(kf, n);
+    }
+    return p;
+}
+
+long pb_wsr_critical(size_t n, double q)
+{
+    long k = -1;
+
+    if (n == 0)
+        return -1;
+    if (n > PB_WSR_EXACT_MAX) {
+        double nn = (double)n;
+        double sigma = sqrt(nn * (nn + 1.0) * (2.0 * nn + 1.0) / 24.0);
+        /* P(T+ <= k) ~ Phi((k + 0.5 - M/2) / sigma) <= q */
+        double kf = floor(wsr_total(n) / 2.0 - 0.5 - pb_normal_isf(q) * sigma);
+        return kf < 0.0 ? -1 : (long)kf;
+    }
+    size_t half = n * (n + 1) / 4;
+    double *f = malloc((half + 1) * sizeof(*f));
+    if (!f)
+        return -1;
+    wsr_pmf(n, half, f);
+    double acc = 0.0;
+    for (size_t i = 0; i <= half; i++) {
+        acc += f[i];
+        if (acc > q)
+            break;
+        k = (long)i;
+    }
+    free(f);
+    return k;
+}
+
+double pb_wsr_min_p(size_t n)
+{
+    if (n == 0)
+        return 1.0;
+    /* 2^(1-n) underflows to 0 long before n reaches this; the cap only keeps the int cast sane. */
+    if (n > 4096)
+        n = 4096;
+    double p = ldexp(1.0, 1 - (int)n);
+    return p > 1.0 ? 1.0 : p;
+}
+
+size_t pb_wsr_need(double alpha)
+{
+    if (!(alpha > 0.0))
+        return 0;
+    for (size_t n = 1; n <= 4096; n++)
+        if (pb_wsr_min_p(n) < alpha)
+            return n;
+    return 0;
+}
+
+static int cmp_abs(const void *a, const void *b)
+{
+    double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
+    return (x > y) - (x < y);
+}
+
+/* Two-sided p of the normal approximation for T = min(r_plus, r_minus) <= M/2 among n non-zero
+ * differences with tie term sum(t^3 - t) over groups of equal |d| (SciPy's se, no continuity
+ * correction). */
+static double wsr_asymptotic_p(size_t n, double tie_term, double t)
+{
+    double nn = (double)n;
+    double var = (nn * (nn + 1.0) * (2.0 * nn + 1.0) - tie_term / 2.0) / 24.0;
+    double p;
+
+    /* var > 0 whenever n > 0, even with every |d| equal; the guard is for n = 0 only. */
+    if (var <= 0.0)
+        return 1.0;
+    p = 2.0 * normal_sf((wsr_total(n) / 2.0 - t) / sqrt(var));
+    return p > 1.0 ? 1.0 : p < 0.0 ? 0.0 : p;
+}
+
+int pb_wilcoxon_test(const double *d, size_t n, enum pb_wsr_method method, struct pb_wsr *out)
+{
+    double *a = NULL;
+    double r_plus = 0.0, r_minus = 0.0, tie_term = 0.0;
+    size_t used = 0;
+    int rc = 0;
+
+    /* NaN has no rank (and would leave qsort without a consistent order). */
+    for (size_t i = 0; i < n; i++)
+        if (isnan(d[i]))
+            return -EINVAL;
+    a = malloc((n ? n : 1) * sizeof(*a));
+    if (!a)
+        return -ENOMEM;
+    /* zero_method='wilcox': a zero difference says nothing about the sign and is dropped before
+     * ranking (-0.0 as well, as SciPy's d == 0). */
+    for (size_t i = 0; i < n; i++)
+        if (d[i] != 0.0)
+            a[used++] = d[i];
+    if (used == 0) {
+        rc = -EINVAL;
+        goto out;
+    }
+    qsort(a, used, sizeof(*a), cmp_abs);
+
+    /* Average ranks of |d| for ties (SciPy's rankdata 'average'), and the tie term. */
+    for (size_t i = 0; i < used;) {
+        size_t j = i + 1;
+        while (j < used && fabs(a[j]) == fabs(a[i]))
+            j++;
+        double t = (double)(j - i);
+        double rank = ((double)i + 1.0 + (double)j) / 2.0;
+        for (size_t k = i; k < j; k++) {
+            if (a[k] > 0.0)
+                r_plus += rank;
+            else
+                r_minus += rank;
+        }
+        tie_term += t * t * t - t;
+        i = j;
+    }
+
+    int ties = tie_term > 0.0;
+    int zeros = used < n;
+    double t = r_plus < r_minus ? r_plus : r_minus;
+
+    if (method == PB_WSR_AUTO)
+        method = !ties && !zeros && used <= PB_WSR_EXACT_MAX ? PB_WSR_EXACT : PB_WSR_ASYMPTOTIC;
+    if (method == PB_WSR_EXACT && (ties || used > PB_WSR_EXACT_MAX)) {
+        rc = -EINVAL;
+        goto out;
+    }
+
+    double p;
+    if (method == PB_WSR_EXACT) {
+        /* P(T+ >= r_plus) = P(T+ <= r_minus) by symmetry: twice the smaller tail, mass at T
+         * included. Without ties T is an integer. */
+        rc = wsr_exact_cdf(t, used, &p);
+        if (rc < 0)
+            goto out;
+        p = 2.0 * p > 1.0 ? 1.0 : 2.0 * p;
+        out->min_p = pb_wsr_min_p(used);
+    } else {
+        p = wsr_asymptotic_p(used, tie_term, t);
+        out->min_p = wsr_asymptotic_p(used, tie_term, 0.0);
+    }
+    out->r_plus = r_plus;
+    out->r_minus = r_minus;
+    out->p = p;
+    out->method = method;
+    out->n_used = used;
+    out->ties = ties;
+out:
+    free(a);
+    return rc;
+}
+
+/* Shared by both paired Hodges-Lehmann forms: d is already transformed. */
+static int hodges_lehmann_paired(const double *d, size_t n, double alpha, struct pb_hl *out)
+{
+    double *w;
+    size_t m, at = 0;
+    long k;
+
+    if (n == 0)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(d[i]))
+            return -EINVAL;
+    /* m * sizeof(double) = 4 n (n + 1) must not wrap (n of about 2^31 on 64 bits). */
+    if (n + 1 > SIZE_MAX / 4 / n)
+        return -ENOMEM;
+    m = n * (n + 1) / 2;
+    w = malloc(m * sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i; j < n; j++)
+            w[at++] = (d[i] + d[j]) / 2.0;
+    qsort(w, m, sizeof(*w), cmp_double);
+    out->estimate = m % 2 ? w[m / 2] : (w[m / 2 - 1] + w[m / 2]) / 2.0;
+    k = pb_wsr_critical(n, alpha / 2.0);
+    /* Too few values for the level asked: the widest interval the averages allow, with the
+     * coverage it really has, rather than none. */
+    if (k < 0)
+        k = 0;
+    if ((size_t)k > (m - 1) / 2)
+        k = (long)((m - 1) / 2);
+    out->low = w[k];
+    out->high = w[m - 1 - (size_t)k];
+    out->level = 1.0 - 2.0 * pb_wsr_cdf((double)k, n);
+    if (out->level < 0.0)
+        out->level = 0.0;
+    free(w);
+    return 0;
+}
+
+int pb_hodges_lehmann_paired(const double *d, size_t n, double alpha, struct pb_hl *out)
+{
+    return hodges_lehmann_paired(d, n, alpha, out);
+}
+
+int pb_hodges_lehmann_paired_ratio(const double *r, size_t n, double alpha, struct pb_hl *out)
+{
+    double *lr;
+    int rc = -EDOM;
+
+    if (n == 0)
+        return -EINVAL;
+    lr = malloc(n * sizeof(*lr));
+    if (!lr)
+        return -ENOMEM;
+    /* An infinite ratio (a base of 0) would make the averages infinite or NaN. */
+    for (size_t i = 0; i < n; i++) {
+        if (!(r[i] > 0.0) || isinf(r[i]))
+            goto out;
+        lr[i] = log(r[i]);
+    }
+    rc = hodges_lehmann_paired(lr, n, alpha, out);
+    if (rc < 0)
+        goto out;
+    out->estimate = exp(out->estimate);
+    out->low = exp(out->low);
+    out->high = exp(out->high);
+out:
+    free(lr);
+    return rc;
 }

@@ -5,6 +5,11 @@ compare, export and merge tests know the truth they are checking against.
     doc = make_doc([make_case(seed=1, runner="threads", throughput=1000.0, n=10)])
 
 or from the shell: python3 tests/docgen.py --seed 1 --throughput-shift 0.9 -n 10 -o new.json
+
+Paired data (what merge --rounds gives compare): each repetition carries "round": k, and base and
+new of round k share a common factor (the machine's drift that round) on top of their own noise:
+
+    base, new = paired_cases(seed=1, n=12, drift=0.10, cv=0.01, shift=0.95)
 """
 import argparse
 import json
@@ -47,13 +52,19 @@ def _percentiles(rng, p50, cv):
     return v
 
 
-def make_repetition(rng, tasks, throughput, lat_p50, svc_p50, cv, complete=True):
+def _sigma(cv):
+    """The sd of log x for a lognormal x with this coefficient of variation."""
+    return math.sqrt(math.log(1.0 + cv * cv))
+
+
+def make_repetition(rng, tasks, throughput, lat_p50, svc_p50, cv, complete=True, factor=1.0):
     """One repetition: throughput and the p50s are drawn lognormally with the given CV; p99 moves
-    with p50 (its own noise added)."""
-    sigma = math.sqrt(math.log(1.0 + cv * cv))
-    tp = throughput * rng.lognormvariate(0.0, sigma)
-    lat = _percentiles(rng, lat_p50 * rng.lognormvariate(0.0, sigma), cv)
-    svc = _percentiles(rng, svc_p50 * rng.lognormvariate(0.0, sigma), cv)
+    with p50 (its own noise added). factor multiplies throughput and divides the latencies (a
+    faster round is faster in both); cv 0 gives exactly throughput * factor."""
+    sigma = _sigma(cv)
+    tp = throughput * factor * rng.lognormvariate(0.0, sigma)
+    lat = _percentiles(rng, lat_p50 / factor * rng.lognormvariate(0.0, sigma), cv)
+    svc = _percentiles(rng, svc_p50 / factor * rng.lognormvariate(0.0, sigma), cv)
     wall = tasks / tp
     return {
         "complete": complete, "wall_s": wall, "tasks_submitted": tasks, "tasks_ok": tasks,
@@ -121,19 +132,35 @@ def case_id(runner, workload, params, concurrency, load, pin, loops=1,
 def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=10, tasks=1000,
               throughput=10000.0, latency_p50=200000.0, service_p50=100000.0, cv=0.03,
               params=None, load=None, pin="compact", spectrum=True, speedup=None,
-              busy_reps=None):
+              busy_reps=None, rounds=False, factors=None):
     """A case whose repetitions are drawn from lognormal distributions with the given medians
     and coefficient of variation; the same seed gives the same samples. With busy_reps, every
-    repetition says what the machine did, the first busy_reps of them flagged busy."""
+    repetition says what the machine did: busy_reps an int flags the first busy_reps of them
+    busy, a set or list flags those indices (0-based). rounds: repetition i ran in round i + 1
+    (rep["round"]), or rounds a list gives each repetition's round. factors: a multiplier per
+    repetition (make_repetition's factor), e.g. the drift of its round."""
     rng = random.Random(seed)
-    reps = [make_repetition(rng, tasks, throughput, latency_p50, service_p50, cv)
-            for _ in range(n)]
-    for i, r in enumerate(reps if busy_reps is not None else []):
-        r["machine"] = {"others_cpus": 0.9 if i < busy_reps else 0.0, "steal_cpus": 0.0,
+    factors = list(factors) if factors is not None else [1.0] * n
+    if len(factors) != n:
+        raise ValueError("make_case: %d factors for %d repetitions" % (len(factors), n))
+    reps = [make_repetition(rng, tasks, throughput, latency_p50, service_p50, cv, factor=f)
+            for f in factors]
+    if rounds is True:
+        rounds = list(range(1, n + 1))
+    for r, k in zip(reps, rounds or []):
+        r["round"] = k
+    if busy_reps is None:
+        busy = None
+    elif isinstance(busy_reps, int):
+        busy = set(range(busy_reps))
+    else:
+        busy = set(busy_reps)
+    for i, r in enumerate(reps if busy is not None else []):
+        r["machine"] = {"others_cpus": 0.9 if i in busy else 0.0, "steal_cpus": 0.0,
                         "load1": 1.0, "freq_mhz": None, "governor": None, "run_wait": 0.0,
                         "involuntary_switches": 0, "cpu_per_task_ns": 1e5,
-                        "cpu_per_task_ratio": None, "busy": i < busy_reps}
-        if i < busy_reps:
+                        "cpu_per_task_ratio": None, "busy": i in busy}
+        if i in busy:
             r["machine"]["busy_reason"] = "others used 0.90 of 2 CPUs"
     params = params if params is not None else {"iterations": 1000}
     load = load or {"model": "closed", "rate_per_s": None, "arrivals": None}
@@ -159,12 +186,38 @@ def make_case(seed=0, runner="threads", workload="cpu.sumsq", concurrency=2, n=1
                                  for p in PERCENTILES] if spectrum else []),
         "warnings": [],
     }
-    if busy_reps is not None:
-        c["trust"] = {"trustworthy": 2 * busy_reps <= n, "busy_repetitions": busy_reps}
+    if busy is not None:
+        c["trust"] = {"trustworthy": 2 * len(busy) <= n, "busy_repetitions": len(busy)}
     if speedup is not None:
         c["speedup"] = {"baseline": "serial/%s/c=1" % workload, "value": speedup,
                         "efficiency": speedup / (concurrency or 1)}
     return c
+
+
+def round_factors(seed, n, drift):
+    """n per-round common factors, lognormal with CV drift: what a machine whose speed wanders
+    from round to round does to both sides of each round."""
+    rng = random.Random("drift-%s" % seed)
+    return [rng.lognormvariate(0.0, _sigma(drift)) for _ in range(n)]
+
+
+def paired_cases(seed=0, n=12, drift=0.10, cv=0.01, shift=1.0, latency_shift=1.0,
+                 throughput=10000.0, latency_p50=200000.0, service_p50=100000.0,
+                 base_busy=None, new_busy=None, factors=None, **kw):
+    """A base and a new case that ran in the same n rounds: round k's repetitions carry
+    "round": k and share the factor round_factors(seed, n, drift)[k-1] (or factors), each with
+    its own lognormal noise of CV cv. New's throughput is shift times base's, its latencies
+    latency_shift times. A paired test sees the shift through the drift; an unpaired one sees
+    drift-wide samples. base_busy, new_busy: busy_reps of make_case for each side. kw goes to
+    make_case for both (runner, workload, params, concurrency, ...)."""
+    f = list(factors) if factors is not None else round_factors(seed, n, drift)
+    base = make_case(seed=2 * seed, n=n, cv=cv, throughput=throughput, latency_p50=latency_p50,
+                     service_p50=service_p50, rounds=True, factors=f, busy_reps=base_busy, **kw)
+    new = make_case(seed=2 * seed + 1, n=n, cv=cv, throughput=throughput * shift,
+                    latency_p50=latency_p50 * latency_shift,
+                    service_p50=service_p50 * latency_shift, rounds=True, factors=f,
+                    busy_reps=new_busy, **kw)
+    return base, new
 
 
 def make_doc(cases, host="host-a", cpu_model="Test CPU 9000", build_type="Release",
@@ -203,12 +256,21 @@ def main():
     ap.add_argument("--latency-shift", type=float, default=1.0)
     ap.add_argument("--cv", type=float, default=0.03)
     ap.add_argument("--host", default="host-a")
+    ap.add_argument("--rounds", action="store_true",
+                    help="repetition i ran in round i+1 (as merge --rounds writes)")
+    ap.add_argument("--drift", type=float, default=0.0,
+                    help="CV of a per-round factor shared by every document made with the same "
+                         "--drift-seed (implies --rounds)")
+    ap.add_argument("--drift-seed", type=int, default=0)
     ap.add_argument("-o", default="-")
     a = ap.parse_args()
     cases = [make_case(seed=a.seed * 100 + i, runner=r, concurrency=c, n=a.n, cv=a.cv,
                        throughput=10000.0 * c * a.throughput_shift,
                        latency_p50=200000.0 * a.latency_shift,
-                       service_p50=100000.0 * a.latency_shift)
+                       service_p50=100000.0 * a.latency_shift,
+                       rounds=a.rounds or a.drift > 0,
+                       factors=(round_factors("%d-%d" % (a.drift_seed, i), a.n, a.drift)
+                                if a.drift > 0 else None))
              for i, (r, c) in enumerate([("threads", 1), ("threads", 2), ("processes", 2)])]
     doc = make_doc(cases, host=a.host)
     if a.o == "-":

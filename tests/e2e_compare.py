@@ -1,9 +1,12 @@
 """End-to-end tests of parbench compare and merge on synthesised documents whose truth is known
-(tests/docgen.py): a 10% shift is a regression, identical distributions raise false alarms no
-more often than alpha, three samples are too few, bad input is one line and exit 2."""
+(tests/docgen.py): a 10% shift is a regression, an interval inside the threshold is unchanged,
+identical distributions raise false alarms no more often than alpha (family-wise, Bonferroni),
+three samples are undecided with the samples that would decide, bad input is one line and exit 2.
+The paired, sequential, noisy, JUnit and summary parts of the gate are in tests/e2e_gate.py."""
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 
@@ -38,14 +41,24 @@ def compare_json(args, expect):
         return json.loads(p.stdout)
     except ValueError as e:
         check(False, "compare --json %s: not JSON (%s):\n%s" % (args, e, p.stdout))
-        return {"comparisons": [], "counts": {}}
+        return {"comparisons": [], "counts": {}, "reported_counts": {}}
+
+
+def binomial_upper(n, p, tail=1e-3):
+    """The smallest k with P(X > k) < tail for X ~ Binomial(n, p)."""
+    cum = 0.0
+    for k in range(n + 1):
+        cum += math.comb(n, k) * p ** k * (1 - p) ** (n - k)
+        if 1.0 - cum < tail:
+            return k
+    return n
 
 
 def verdicts(out):
     return {(c["case"], c["metric"]): c["verdict"] for c in out["comparisons"]}
 
 
-# With 10 repetitions the 99% interval of the ratio is about +-1.5 CV wide, so the 10% shifts
+# With 10 repetitions the 95% interval of the ratio is about +-1 CV wide, so the 10% shifts
 # below are drawn with a CV of 2%: the whole interval then clears the 5% threshold.
 CV = 0.02
 
@@ -56,8 +69,12 @@ def test_shift_is_regression():
     b, n = pair("shift", base, new)
     p = pbtest.run(["compare", b, n], expect=1)
     rows = [l for l in p.stdout.splitlines() if " throughput " in l]
-    check(len(rows) == 1 and "REGRESSION" in rows[0],
-          "10%% throughput loss: a REGRESSION row\n%s" % p.stdout)
+    check(len(rows) == 1 and "REGRESSION" in rows[0] and "(not gated)" not in rows[0],
+          "10%% throughput loss: a gated REGRESSION row\n%s" % p.stdout)
+    others = [l for l in p.stdout.splitlines() if l.startswith(base[0]["id"] + " ") and
+              " throughput " not in l]
+    check(len(others) == 4 and all(l.endswith("unchanged (not gated)") for l in others),
+          "the latencies of a CPU workload: unchanged (not gated)\n%s" % p.stdout)
     check(p.stderr == "", "compare writes nothing on stderr: %r" % p.stderr)
     out = compare_json([b, n], expect=1)
     v = verdicts(out)
@@ -70,11 +87,24 @@ def test_shift_is_regression():
     check(row["ci_low"] < 0.9 < row["ci_high"] or abs(row["ratio"] - 0.9) < 0.03,
           "the interval is about the true ratio: %s" % row)
     check(row["ci_high"] < 0.95, "the whole interval is beyond the threshold: %s" % row)
-    check(row["p_adjusted"] < 0.01 and row["p_adjusted"] >= row["p"], "Holm-adjusted p: %s" % row)
-    check(row["method"] == "exact" and row["n_base"] == 10 and row["n_new"] == 10,
-          "exact test on 10 vs 10: %s" % row)
-    check(out["regression"] is True and out["counts"]["regression"] == 1,
-          "counts: %s" % out["counts"])
+    check(row["ci_level"] >= 0.95 - 1e-9, "the interval is at 1 - alpha/family: %s" % row)
+    # One gated comparison (throughput; the latencies of a CPU workload are reported only).
+    check(out["family"] == 1 and row["gated"] is True and
+          all(c["gated"] is False for c in out["comparisons"] if c["metric"] != "throughput"),
+          "family 1, throughput gated only: %s" % out["family"])
+    check(abs(row["level_alpha"] - 0.05) < 1e-12 and row["look"] == 1,
+          "level alpha/family at one look: %s" % row)
+    check(row["p"] < 0.001 and abs(row["p_adjusted"] - min(1.0, row["p"] * 0.05 /
+                                                           row["level_alpha"])) < 1e-12,
+          "p_adjusted = min(1, p alpha/level_alpha): %s" % row)
+    check(row["method"] == "mann-whitney" and row["paired"] is False and
+          row["test"] == "exact" and row["n_base"] == 10 and row["n_new"] == 10 and
+          row["pairs"] == 0 and row["need"] is None,
+          "exact Mann-Whitney test on 10 vs 10: %s" % row)
+    check(out["regression"] is True and out["counts"]["regression"] == 1 and
+          sum(out["counts"].values()) == 1 and sum(out["reported_counts"].values()) == 4 and
+          out["reported_counts"]["unchanged"] == 4,
+          "counts: %s, reported: %s" % (out["counts"], out["reported_counts"]))
 
     # The same shift as an improvement, and as a latency regression (smaller is better).
     new = [docgen.make_case(seed=2, concurrency=2, cv=CV, throughput=10000.0 * 1.1)]
@@ -82,20 +112,33 @@ def test_shift_is_regression():
     out = compare_json([b, n], expect=0)
     check(verdicts(out).get((name, "throughput")) == "improvement",
           "10%% throughput gain: IMPROVEMENT: %s" % verdicts(out))
+    # A latency of a CPU workload is reported, not gated: exit 0 unless it is gated by name.
     new = [docgen.make_case(seed=2, concurrency=2, cv=CV, latency_p50=200000.0 * 1.2)]
     b, n = pair("latency", base, new)
-    out = compare_json([b, n], expect=1)
+    out = compare_json([b, n], expect=0)
     v = verdicts(out)
     check(v.get((name, "latency_p50")) == "regression" and
           v.get((name, "throughput")) == "unchanged",
           "20%% slower latency: a latency regression only: %s" % v)
+    # docgen's p99 moves with its p50: both latencies regress.
+    check(out["regression"] is False and out["counts"]["regression"] == 0 and
+          out["reported_counts"]["regression"] == 2 and v.get((name, "latency_p99")) ==
+          "regression",
+          "reported, not gated: %s %s" % (out["counts"], out["reported_counts"]))
+    p = pbtest.run(["compare", b, n], expect=0)
+    check(any(" latency_p50 " in l and l.endswith("REGRESSION (not gated)")
+              for l in p.stdout.splitlines()), "text: REGRESSION (not gated)\n%s" % p.stdout)
+    out = compare_json(["--gate", "latency_p50", b, n], expect=1)
+    check(out["regression"] is True and out["family"] == 1,
+          "--gate latency_p50 gates it: %s" % out["counts"])
 
-    # A threshold the change does not pass: no verdict, exit 0.
+    # A threshold the change does not pass: the whole interval inside it is unchanged, exit 0.
     b, n = pair("shift", base, [docgen.make_case(seed=2, concurrency=2, cv=CV,
                                                   throughput=10000.0 * 0.9)])
     out = compare_json(["--threshold", "throughput=25", b, n], expect=0)
-    check(verdicts(out).get((name, "throughput")) == "unchanged",
-          "a 10%% loss is within a 25%% threshold: %s" % verdicts(out))
+    row = [c for c in out["comparisons"] if c["metric"] == "throughput"][0]
+    check(row["verdict"] == "unchanged" and row["ci_low"] >= 0.75 and row["ci_high"] <= 1.25,
+          "a 10%% loss is within a 25%% threshold, interval and all: %s" % row)
     check(out["thresholds"]["throughput"] == 0.25 and out["thresholds"]["latency_p50"] == 0.05,
           "per-metric threshold: %s" % out["thresholds"])
 
@@ -115,35 +158,60 @@ def test_busy_machine():
         check(v.get((name, "throughput")) == verdict,
               "%d of 10 new repetitions busy: throughput %s, expected %s" % (busy, v, verdict))
         if verdict == "busy":
-            check(all(x == "busy" for x in v.values()) and out["counts"]["busy"] == len(v),
-                  "every metric of the busy case is busy: %s %s" % (v, out["counts"]))
+            check(all(x == "busy" for x in v.values()) and out["counts"]["busy"] == 1 and
+                  out["reported_counts"]["busy"] == len(v) - 1,
+                  "every metric of the busy case is busy: %s %s %s" %
+                  (v, out["counts"], out["reported_counts"]))
+            check(all(c["p"] is None and c["need"] is None for c in out["comparisons"]),
+                  "busy: no test, no need")
             p = pbtest.run(["compare", b, n], expect=0)
             check("not measurable here (machine busy)" in p.stdout and
-                  "not measurable here (a side ran on a busy machine)" in p.stdout,
+                  "gated: 0 regressions, 0 improvements, 0 unchanged, 0 undecided, "
+                  "1 not measurable here (machine busy)" in p.stdout,
                   "the table and the counts say busy:\n" + p.stdout)
 
 
 def test_small_significant_change_within_threshold():
+    """Significance alone is no verdict: a 3% loss measured tightly has its whole interval
+    inside +-5% (unchanged); a 4% loss measured loosely is significant, its estimate inside the
+    threshold, its interval across it: undecided, not a regression and not unchanged."""
     base = [docgen.make_case(seed=11, cv=0.004)]
     new = [docgen.make_case(seed=12, cv=0.004, throughput=10000.0 * 0.97)]
     b, n = pair("small", base, new)
     out = compare_json([b, n], expect=0)
     row = [c for c in out["comparisons"] if c["metric"] == "throughput"][0]
-    check(row["p_adjusted"] < 0.01 and row["verdict"] == "unchanged",
-          "3%% is significant but within the 5%% threshold: %s" % row)
+    check(row["p_adjusted"] < 0.01 and row["verdict"] == "unchanged" and
+          0.95 <= row["ci_low"] and row["ci_high"] < 1.0,
+          "3%% is significant but its interval is within the 5%% threshold: %s" % row)
     out = compare_json(["--threshold", "1%", b, n], expect=1)
     check(verdicts(out).get((base[0]["id"], "throughput")) == "regression",
           "with a 1%% threshold it is a regression: %s" % verdicts(out))
+    base = [docgen.make_case(seed=13, cv=0.02)]
+    new = [docgen.make_case(seed=14, cv=0.02, throughput=10000.0 * 0.96)]
+    b, n = pair("small-loose", base, new)
+    out = compare_json([b, n], expect=0)
+    row = [c for c in out["comparisons"] if c["metric"] == "throughput"][0]
+    check(row["p"] < row["level_alpha"] and row["ci_high"] < 1.0 and row["ci_low"] < 0.95 and
+          abs(row["ratio"] - 1) < 0.05,
+          "the data: significant, the interval across -5%%, the estimate inside: %s" % row)
+    check(row["verdict"] == "undecided" and isinstance(row["need"], int) and row["need"] > 10,
+          "a significant change that may yet prove small is undecided, with need: %s" % row)
 
 
 def test_false_alarms():
-    """Identical distributions: how often does compare call a difference?"""
+    """Identical distributions, unpaired, 5 cases (5 gated comparisons): how often does
+    compare call a difference? Without a threshold the test alone decides, so the runs with any
+    gated change measure the family-wise error rate: at most alpha (Bonferroni over the
+    family), up to binomial chance; alpha per comparison would give about 23%."""
     trials = 150
     alarms_default = 0
     alarms_strict = 0
+    alarms_01 = 0
     for seed in range(trials):
-        base = [docgen.make_case(seed=1000 + 2 * seed, cv=0.05)]
-        new = [docgen.make_case(seed=1001 + 2 * seed, cv=0.05)]
+        base = [docgen.make_case(seed=1000 + 10 * seed + i, cv=0.05, concurrency=i + 1)
+                for i in range(5)]
+        new = [docgen.make_case(seed=1005 + 10 * seed + i, cv=0.05, concurrency=i + 1)
+               for i in range(5)]
         b, n = pair("same", base, new)
         p = pbtest.run(["compare", b, n])
         if p.returncode not in (0, 1):
@@ -151,34 +219,58 @@ def test_false_alarms():
                                                                              p.stderr))
             return
         alarms_default += p.returncode == 1
-        # No practical threshold and a loose alpha: the test alone decides, so its
-        # family-wise error rate is what is measured.
-        out = compare_json(["--threshold", "0", "--alpha", "0.05", b, n], expect=None)
-        if any(c["verdict"] in ("regression", "improvement") for c in out["comparisons"]):
-            alarms_strict += 1
-    slack = 3 * math.sqrt(trials * 0.05 * 0.95)
-    check(alarms_default <= math.ceil(0.01 * trials),
-          "false alarms at the defaults: %d of %d (at most alpha)" % (alarms_default, trials))
-    check(alarms_strict <= 0.05 * trials + slack,
-          "family-wise false alarms with threshold 0, alpha 0.05: %d of %d" %
-          (alarms_strict, trials))
-    print("false alarms: %d/%d at the defaults, %d/%d at alpha 0.05 without a threshold" %
-          (alarms_default, trials, alarms_strict, trials))
+        for args in (["--threshold", "0"], ["--threshold", "0", "--alpha", "0.01"]):
+            out = compare_json(args + ["--metric", "throughput", b, n], expect=None)
+            gated = [c for c in out["comparisons"] if c["gated"]]
+            if not check(len(gated) == 5 and out["family"] == 5,
+                         "5 gated comparisons: %s" % out.get("family")):
+                return
+            alarm = any(c["verdict"] in ("regression", "improvement") for c in gated)
+            if "0.01" in args:
+                alarms_01 += alarm
+            else:
+                alarms_strict += alarm
+    check(alarms_default <= binomial_upper(trials, 0.05),
+          "false alarms at the defaults: %d of %d (at most alpha 0.05)" %
+          (alarms_default, trials))
+    check(alarms_strict <= binomial_upper(trials, 0.05),
+          "family-wise false alarms with threshold 0, alpha 0.05: %d of %d (bound %d)" %
+          (alarms_strict, trials, binomial_upper(trials, 0.05)))
+    check(alarms_01 <= binomial_upper(trials, 0.01) and alarms_01 <= alarms_strict,
+          "family-wise false alarms with threshold 0, alpha 0.01: %d of %d (bound %d)" %
+          (alarms_01, trials, binomial_upper(trials, 0.01)))
+    print("false alarms: %d/%d at the defaults, %d/%d at alpha 0.05 and %d/%d at 0.01 without "
+          "a threshold" % (alarms_default, trials, alarms_strict, trials, alarms_01, trials))
 
 
 def test_too_few_samples():
+    """Three samples a side cannot reach p < 0.05 (the smallest two-sided p is 2/20): even a 50%
+    loss is undecided, and says how many would decide."""
     base = [docgen.make_case(seed=21, n=3)]
     new = [docgen.make_case(seed=22, n=3, throughput=5000.0)]
     b, n = pair("few", base, new)
     p = pbtest.run(["compare", b, n], expect=0)
     rows = [l for l in p.stdout.splitlines() if l.startswith(base[0]["id"])]
-    check(len(rows) == 5 and all("too few samples (need 7)" in l for l in rows),
-          "3 samples, 5 metrics: too few samples, need 7 per side\n%s" % p.stdout)
-    check("REGRESSION" not in p.stdout, "no verdict from too little data\n%s" % p.stdout)
+    need = [re.search(r"undecided \(need ~(\d+) per side\)", l) for l in rows]
+    check(len(rows) == 5 and all(need) and all(int(m.group(1)) > 3 for m in need),
+          "3 samples, 5 metrics: undecided, need ~N > 3 per side\n%s" % p.stdout)
+    check(not any("REGRESSION" in l or "IMPROVEMENT" in l or "unchanged" in l for l in rows),
+          "no verdict from too little data\n%s" % p.stdout)
+    check("too few samples" not in p.stdout, "the old wording is gone\n%s" % p.stdout)
+    out = compare_json([b, n], expect=0)
+    check(all(c["verdict"] == "undecided" and isinstance(c["need"], int) and c["need"] > 3
+              for c in out["comparisons"]) and out["counts"]["undecided"] == 1 and
+          out["reported_counts"]["undecided"] == 4,
+          "JSON: undecided with need everywhere: %s" %
+          [(c["metric"], c["verdict"], c["need"]) for c in out["comparisons"]])
     out = compare_json(["--metric", "throughput", b, n], expect=0)
     row = out["comparisons"][0]
-    check(row["verdict"] == "too_few_samples" and row["need_per_side"] == 5,
-          "one comparison at alpha 0.01 needs 5 per side: %s" % row)
+    # 2/C(8,4) = 0.029 < 0.05: four a side is the least that can decide a 50% loss.
+    check(row["verdict"] == "undecided" and row["need"] == 4 and "need_per_side" not in row,
+          "one comparison at alpha 0.05 needs 4 per side: %s" % row)
+    out = compare_json(["--metric", "throughput", "--alpha", "0.01", b, n], expect=0)
+    check(out["comparisons"][0]["need"] == 5,
+          "at alpha 0.01, 5 per side (2/C(10,5) = 0.008): %s" % out["comparisons"][0])
 
 
 def test_unmatched_and_warnings():
@@ -222,37 +314,58 @@ def test_output_shapes():
     p = pbtest.run(["compare", "--format", "md", b, n], expect=1)
     lines = p.stdout.splitlines()
     check(lines and lines[0] == "### parbench compare", "md title: %r" % lines[:1])
-    head = "| case | metric | base | new | change | 99% CI | p (Holm) | verdict |"
+    head = "| case | metric | n | base | new | change | interval | p adj | verdict |"
     check(head in lines, "md table header\n%s" % p.stdout)
     if head in lines:
         i = lines.index(head)
-        check(lines[i + 1].startswith("|:--|") and lines[i + 1].count("|") == 9,
+        check(lines[i + 1].startswith("|:--|") and lines[i + 1].count("|") == 10,
               "md separator row: %r" % lines[i + 1])
         rows = [l for l in lines[i + 2:] if l.startswith("| ")]
-        check(len(rows) == 10 and all(r.count(" | ") == 7 for r in rows),
-              "10 md rows of 8 cells\n%s" % "\n".join(rows))
+        check(len(rows) == 10 and all(r.count(" | ") == 8 for r in rows),
+              "10 md rows of 9 cells\n%s" % "\n".join(rows))
         check(sum("**REGRESSION**" in r for r in rows) == 1, "one bold REGRESSION")
-    check(any(l.startswith("1 regression, ") for l in lines), "md summary line")
+    cells = head.strip("| ").split(" | ")
+    tables = [t for t in pbtest.markdown_tables(p.stdout) if t and t[0] == cells]
+    check(len(tables) == 1 and len(tables[0]) == 11 and all(len(r) == 9 for r in tables[0]),
+          "the md verdict table renders: 10 rows of 9 cells\n%s" % p.stdout)
+    check(any(l.startswith("gated: 1 regression, ") for l in lines), "md summary line")
+    check("p (Holm)" not in p.stdout and "Holm" not in p.stdout, "no Holm left in md")
 
     p = pbtest.run(["compare", b, n], expect=1)
     table = [l for l in p.stdout.splitlines() if l.startswith("case ")]
-    check(len(table) == 1 and all(h in table[0] for h in
-                                  ("metric", "base", "new", "change", "99% CI",
-                                   "p (Holm)", "verdict")),
+    check(len(table) == 1 and table[0].split() == ["case", "metric", "n", "base", "new",
+                                                   "change", "interval", "p", "adj", "verdict"],
           "text table header\n%s" % p.stdout)
+    check(any(l.startswith("gated: 1 regression, ") for l in p.stdout.splitlines()) and
+          "alpha 0.05 family-wise over 2 gated comparisons (Bonferroni)" in p.stdout,
+          "text footer: the gated counts, alpha and family\n%s" % p.stdout)
 
     out = compare_json([b, n], expect=1)
-    for k in ("schema", "base", "new", "warnings", "alpha", "thresholds", "holm_family",
-              "unmatched", "comparisons", "counts", "regression"):
+    for k in ("schema", "base", "new", "warnings", "alpha", "thresholds", "family", "looks",
+              "noisy", "unmatched", "comparisons", "counts", "reported_counts", "regression"):
         check(k in out, "compare JSON has %s" % k)
-    check(out.get("schema") == "parbench/compare/v1" and out.get("holm_family") == 10,
-          "compare JSON schema and Holm family")
+    check("holm_family" not in out, "no holm_family in v2")
+    check(out.get("schema") == "parbench/compare/v2" and out.get("family") == 2 and
+          out.get("alpha") == 0.05 and out.get("looks") == [] and out.get("noisy") == [],
+          "compare JSON schema, alpha and family (2 gated): %s %s %s" %
+          (out.get("schema"), out.get("alpha"), out.get("family")))
+    check(sum(out["counts"].values()) == 2 and sum(out["reported_counts"].values()) == 8,
+          "counts the gated, reported_counts the rest: %s %s" %
+          (out["counts"], out["reported_counts"]))
     for c in out["comparisons"]:
-        for k in ("case", "runner", "workload", "concurrency", "metric", "unit", "n_base",
-                  "n_new", "base_median", "new_median", "ratio", "change_pct", "ci_low",
-                  "ci_high", "ci_level", "p", "p_adjusted", "method", "verdict"):
+        for k in ("case", "runner", "workload", "concurrency", "metric", "unit",
+                  "bigger_is_better", "gated", "paired", "method", "n_base", "n_new", "pairs",
+                  "busy_pairs", "base_median", "new_median", "ratio", "change_pct", "ci_low",
+                  "ci_high", "ci_level", "p", "p_adjusted", "level_alpha", "look", "test",
+                  "threshold", "verdict", "need"):
             if not check(k in c, "comparison has %s: %s" % (k, c)):
                 return
+        check(c["bigger_is_better"] == (c["metric"] == "throughput") and
+              c["gated"] == (c["metric"] == "throughput") and c["threshold"] == 0.05 and
+              c["method"] == "mann-whitney" and c["test"] in ("exact", "asymptotic") and
+              abs(c["level_alpha"] - 0.025) < 1e-12 and
+              abs(c["p_adjusted"] - min(1.0, c["p"] * 2)) < 1e-12,
+              "a comparison's fields: %s" % c)
     p = pbtest.run(["compare", "--json", "--format", "md", b, n], expect=1)
     check(p.stdout.lstrip().startswith("{"), "--json wins over --format")
 
@@ -314,7 +427,31 @@ def test_merge():
     threads = [c for c in doc["cases"] if c["runner"] == "threads"][0]
     check("speedup" in threads, "speed-up recomputed against serial")
     out = compare_json(["--metric", "throughput", merged, merged], expect=0)
-    check(out["comparisons"][0]["n_base"] == 12, "compare reads merged documents")
+    check(out["comparisons"][0]["n_base"] == 12 and
+          out["comparisons"][0]["method"] == "mann-whitney",
+          "compare reads merged documents; without rounds they do not pair")
+    # merge --rounds: each input's repetitions carry its place as their round, and two such
+    # merges pair round by round: each round one pair, so 3 pairs, too few to decide.
+    others = []
+    for r in range(3):
+        cases = [docgen.make_case(seed=160 + r, n=4),
+                 docgen.make_case(seed=170 + r, n=4, runner="serial", concurrency=1)]
+        others.append(write(docgen.make_doc(cases), "other-round%d.json" % r))
+    mb, mn = path("merged-rounds-base.json"), path("merged-rounds-new.json")
+    pbtest.run(["merge", "--rounds", "-o", mb] + rounds, expect=0)
+    pbtest.run(["merge", "--rounds", "-o", mn] + others, expect=0)
+    with open(mb) as f:
+        doc = json.load(f)
+    pbtest.validate(doc, "merged --rounds document")
+    check(all([r.get("round") for r in c["repetitions"]] == [1] * 4 + [2] * 4 + [3] * 4
+              for c in doc["cases"]), "merge --rounds: rounds 1, 2, 3 by input")
+    out = compare_json(["--metric", "throughput", mb, mn], expect=None)
+    check(all(c["method"] == "wilcoxon" and c["paired"] and c["pairs"] == 3 and
+              c["n_base"] == 3 and c["verdict"] == "undecided" and c["need"] > 3
+              for c in out["comparisons"]) and len(out["comparisons"]) == 2,
+          "merged rounds pair, a pair a round: %s" %
+          [(c["method"], c["pairs"], c["verdict"], c["need"]) for c in out["comparisons"]])
+    one_line_error(["compare", "--paired", merged, mn], ["--paired"])
 
     # Documents of the previous version merge, and keep their top-level repeat summed.
     old = os.path.join(FIXTURES, "run.json")

@@ -2,8 +2,6 @@
 2 ms, never less (libuv's whole-millisecond timers made it about 3.1 ms), a fraction of a ms is
 not rounded up, the document says what timer served it, and the loop's --timeout still
 cancels sleeps (their deadlines leave the heap, the loop ends)."""
-import statistics
-
 from pbtest import case, check, done, run_doc
 
 # Generous, for shared machines and sanitizer builds (TSan beside a busy neighbour measured
@@ -14,7 +12,9 @@ HIST = 0.004
 
 
 def service_p50(c):
-    return statistics.median(rep["service_ns"]["p50"] for rep in c["repetitions"])
+    # The quietest repetition: a neighbour can only lengthen a wait, and CI runs other tests
+    # beside this one (one CI run saw a median of 1.35 ms over the repetitions of 0.3 ms sleeps).
+    return min(rep["service_ns"]["p50"] for rep in c["repetitions"])
 
 
 def check_sleep(c, want_ns, what):

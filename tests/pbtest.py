@@ -1,19 +1,24 @@
 """Shared helpers for the end-to-end tests: run the parbench binary, read back and validate the
 document it wrote, and fail loudly with the output when anything is off."""
 import atexit
+import html.parser
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 import jsonschema
 
 PARBENCH = os.environ.get("PARBENCH", "build/parbench")
 SOURCE_DIR = os.environ.get("PB_SOURCE_DIR", os.path.dirname(os.path.dirname(__file__)))
 SCHEMA_PATH = os.path.join(SOURCE_DIR, "results", "schema", "result-v1.schema.json")
+# The Jenkins JUnit schema (junit-4.xsd); tests/fixtures/junit/README.md says where it is from.
+JUNIT_XSD = os.path.join(SOURCE_DIR, "tests", "fixtures", "junit", "jenkins-junit.xsd")
 
 # Every parbench this test starts carries this in its environment, so leftovers can be found.
 MARK = "PB_TEST_MARK=%d-%d" % (os.getpid(), int(time.time()))
@@ -112,6 +117,90 @@ def validate(doc, what="document"):
     except jsonschema.ValidationError as e:
         return check(False, "%s does not match the schema: %s at %s" %
                      (what, e.message, "/".join(str(p) for p in e.absolute_path)))
+
+
+def junit_errors(path):
+    """Validates the JUnit XML file at path against the Jenkins schema with xmllint; the error
+    lines, [] when it is valid. Raises RuntimeError when xmllint is missing (libxml2-utils)."""
+    xmllint = shutil.which("xmllint")
+    if xmllint is None:
+        raise RuntimeError("xmllint not found: install libxml2-utils (scripts/setup does); "
+                           "JUnit files cannot be checked without it")
+    p = subprocess.run([xmllint, "--noout", "--schema", JUNIT_XSD, path],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode == 0:
+        return []
+    lines = [l for l in (p.stdout + p.stderr).splitlines()
+             if l.strip() and not l.endswith(" validates")]
+    return lines or ["xmllint exited %d without a message" % p.returncode]
+
+
+def junit_check(path, what):
+    """Checks that the file at path is JUnit XML the Jenkins schema accepts, rooted at
+    <testsuites> or <testsuite> (the schema alone would take any of its elements as the root);
+    returns the parsed root element for further checks, or None."""
+    errors = junit_errors(path)
+    if not check(not errors, "%s: %s is not valid JUnit XML:\n%s" %
+                 (what, path, "\n".join(errors))):
+        return None
+    root = ET.parse(path).getroot()
+    if not check(root.tag in ("testsuites", "testsuite"),
+                 "%s: %s has root <%s>, not <testsuites> or <testsuite>" % (what, path, root.tag)):
+        return None
+    return root
+
+
+def markdown_html(text):
+    """Text rendered as HTML by python3-markdown with its tables extension. It is stricter than
+    GitHub in one way that matters: a table needs a blank line before it. It is laxer in one:
+    a '|' inside `code` in a cell does not split the cell here but does on GitHub, so a writer
+    must put a backslash before every '|' in a cell."""
+    try:
+        import markdown
+    except ImportError:
+        raise RuntimeError("python module markdown not found: install python3-markdown "
+                           "(scripts/setup does); Markdown cannot be checked without it")
+    return markdown.markdown(text, extensions=["tables"])
+
+
+class _Tables(html.parser.HTMLParser):
+    """Collects the rows and cell texts of every <table>; a nested table is a table of its own."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables = []
+        self._open = []   # indices in tables of the tables open now, innermost last
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._open.append(len(self.tables))
+            self.tables.append([])
+        elif tag == "tr" and self._open:
+            self.tables[self._open[-1]].append([])
+        elif tag in ("th", "td") and self._open and self.tables[self._open[-1]]:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            self.tables[self._open[-1]][-1].append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "table" and self._open:
+            self._open.pop()
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def markdown_tables(text):
+    """The tables Markdown text renders to: a list of tables, each a list of rows (header row
+    first), each a list of cell texts (markup dropped, whitespace stripped). [] when the text
+    holds no table, as when its lines have pipes but no header separator row."""
+    p = _Tables()
+    p.feed(markdown_html(text))
+    p.close()
+    return p.tables
 
 
 def run_doc(args, expect=0, timeout=240, env=None):

@@ -237,29 +237,6 @@ static void test_hodges_lehmann_by_hand(void **state)
     assert_int_equal(pb_hodges_lehmann_ratio(z, 2, y, 2, 0.05, &hl), -EDOM);
 }
 
-static void test_holm(void **state)
-{
-    const char *what = "holm";
-    (void)state;
-
-    /* Sorted 0.01 0.02 0.03 0.04 (m = 4): 0.04, max(0.04, 0.06) = 0.06, max(0.06, 0.06) = 0.06,
-     * max(0.06, 0.04) = 0.06. */
-    const double p[] = {0.03, 0.01, 0.04, 0.02};
-    double adj[4];
-    assert_int_equal(pb_holm(p, 4, adj), 0);
-    assert_rel(adj[0], 0.06, 1e-12);
-    assert_rel(adj[1], 0.04, 1e-12);
-    assert_rel(adj[2], 0.06, 1e-12);
-    assert_rel(adj[3], 0.06, 1e-12);
-
-    double q[] = {0.5, 0.9, 0.001};
-    assert_int_equal(pb_holm(q, 3, q), 0); /* in place */
-    assert_rel(q[2], 0.003, 1e-12);
-    assert_rel(q[0], 1.0, 0);
-    assert_rel(q[1], 1.0, 0);
-    assert_int_equal(pb_holm(NULL, 0, NULL), 0);
-}
-
 static void test_normal_isf(void **state)
 {
     const char *what = "isf";
@@ -277,7 +254,6 @@ int main(void)
         cmocka_unit_test(test_min_p),
         cmocka_unit_test(test_mwu_by_hand),
         cmocka_unit_test(test_hodges_lehmann_by_hand),
-        cmocka_unit_test(test_holm),
         cmocka_unit_test(test_normal_isf),
     };
     return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
