@@ -107,7 +107,7 @@ static size_t total(const size_t *counts)
     return n;
 }
 
-static int any_paired(const struct pb_compare *c, enum pb_compare_method m)
+static int uses_method(const struct pb_compare *c, enum pb_compare_method m)
 {
     for (size_t i = 0; i < c->nrows; i++)
         if (c->rows[i].method == m)
@@ -140,12 +140,12 @@ static void print_footer(const struct pb_compare *c, FILE *out, int md)
     fputs("), ", out);
     print_thresholds(c, out);
     fputs(end, out);
-    if (any_paired(c, PB_METHOD_WILCOXON))
+    if (uses_method(c, PB_METHOD_WILCOXON))
         fprintf(out,
                 "paired: Wilcoxon signed-rank test of the per-round log ratios, change and "
                 "interval the paired Hodges-Lehmann ratio new/base%s",
                 end);
-    if (any_paired(c, PB_METHOD_MWU))
+    if (uses_method(c, PB_METHOD_MWU))
         fprintf(out,
                 "unpaired: Mann-Whitney U, change and interval the Hodges-Lehmann ratio "
                 "new/base%s",

@@ -81,40 +81,47 @@ def test_aa(d):
           [(c["case"], c["metric"]) for c in gated])
     check(all(c["paired"] and c["method"] == "wilcoxon" for c in gated),
           "A/A: the rounds pair: %s" % [(c["paired"], c["method"]) for c in gated])
-    check(all(c["verdict"] == "unchanged" for c in gated),
-          "A/A at a 20%% threshold: every gated comparison unchanged: %s" %
-          [(c["case"], c["metric"], c["verdict"], c["ci_low"], c["ci_high"]) for c in gated])
+    # Nothing changed: no gated comparison may be called a change. The I/O case's spread is a
+    # percent or two, so it is decided unchanged; the CPU case's 10 ms runs may still be
+    # undecided when the budget ends on a loaded machine (a sanitizer build beside others).
+    verdicts = [(c["case"], c["metric"], c["verdict"], c["ci_low"], c["ci_high"]) for c in gated]
+    check(all(c["verdict"] in ("unchanged", "undecided") for c in gated) and
+          all(c["verdict"] == "unchanged" for c in gated if "io.sleep" in c["case"]),
+          "A/A at a 20%% threshold: the I/O case unchanged, nothing a change: %s" % verdicts)
+    undecided = sum(c["verdict"] == "undecided" for c in gated)
     # The first look: the fewest rounds whose exact test can reach look 1's level at all.
     first = next(n for n in range(1, 64) if 2 / 2 ** n < 0.05 * 6 / math.pi ** 2 / 3)
     looks = res["looks"]
     check(looks and looks[0] == first, "A/A: the first look after %d rounds for a family of 3: %s"
           % (first, looks))
-    decided_at = {}
+    # Each comparison's verdict is that of a look the job took (for one still undecided, the
+    # last), on the rounds it had then.
+    stopped_at = {}
     for c in gated:
         at = looks[c["look"] - 1] if 0 < c["look"] <= len(looks) else None
-        check(c["n_base"] == at, "A/A: %s %s decided at look %s on its %s rounds: %s" %
+        check(c["n_base"] == at, "A/A: %s %s judged at look %s on its %s rounds: %s" %
               (c["case"], c["metric"], c["look"], at, c["n_base"]))
-        decided_at[c["case"]] = max(decided_at.get(c["case"], 0), c["n_base"])
+        stopped_at[c["case"]] = max(stopped_at.get(c["case"], 0), c["n_base"])
     # A case stops getting rounds once all its gated comparisons are decided.
     ran = {}
     rounds = sorted(os.listdir(os.path.join(out, "base")))
     for k, name in enumerate(rounds, 1):
         for c in read_json(os.path.join(out, "base", name)).get("cases", []):
             ran.setdefault(c["id"], []).append(k)
-    check(len(rounds) == max(decided_at.values() or [0]),
-          "A/A: the job stopped at the look that decided the last case: %d rounds, %s" %
-          (len(rounds), decided_at))
-    for case, n in decided_at.items():
+    check(len(rounds) == max(stopped_at.values() or [0]),
+          "A/A: the job stopped when the last case did: %d rounds, %s" % (len(rounds), stopped_at))
+    for case, n in stopped_at.items():
         check(ran.get(case) == list(range(1, n + 1)),
               "A/A: %s ran in rounds 1..%d only: %s" % (case, n, ran.get(case)))
-    check("unchanged" in r.stdout and "gated: 0 regressions" in r.stdout,
+    check("unchanged" in r.stdout and "gated: 0 regressions, 0 improvements" in r.stdout,
           "A/A: the table on stdout:\n%s" % r.stdout)
     root = pbtest.junit_check(junit, "A/A JUnit")
     if root is not None:
         cases = root.findall(".//testcase")
         check(len(cases) == 3 and not root.findall(".//failure") and
-              not root.findall(".//skipped"),
-              "A/A JUnit: three passing tests: %s" % [c.attrib for c in cases])
+              len(root.findall(".//skipped")) == undecided,
+              "A/A JUnit: three tests, none failed, the undecided skipped: %s" %
+              [c.attrib for c in cases])
     with open(summary) as f:
         text = f.read()
     check(text.startswith("# earlier step\n\n"), "the summary is appended to:\n%s" % text[:200])
