@@ -11,7 +11,7 @@ load gpdir.'/style.gp'
 
 verdict_color(v) = v eq 'regression' ? '#C0392B' : v eq 'improvement' ? '#1E8449' : \
                    v eq 'unchanged' ? '#7F8C8D' : '#E67E22'
-verdict_title(v) = v eq 'too_few_samples' ? 'too few samples' : v
+verdict_title(v) = v eq 'noisy' ? 'too noisy to gate' : v eq 'busy' ? 'machine busy' : v
 set title chart_title
 set xlabel sprintf('change of %s, new vs base (%%; interval at the compare level)', metric)
 set yrange [0 : ncases + 1]
