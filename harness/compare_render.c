@@ -277,36 +277,33 @@ int pb_compare_print_text(const struct pb_compare *c, FILE *out)
     return ferror(out) ? -EIO : 0;
 }
 
-/* Text from documents goes into Markdown that GitHub renders as HTML: markup characters are
- * escaped so a name can neither break the table nor inject tags. */
-static void md_escaped(FILE *out, const char *text)
+/* Text from documents goes into markup: made safe first (control bytes, which XML 1.0 cannot
+ * carry at all, become \xNN), then <, > and & as entities, so a name can neither break a table
+ * nor inject tags; in Markdown its markup characters are backslashed too, in XML the quote of
+ * an attribute value is an entity. */
+static void escaped(FILE *out, const char *text, int xml)
 {
     char *safe = safe_dup(text);
     for (const char *s = safe ? safe : "?"; *s; s++) {
-        switch (*s) {
-        case '<':
+        if (*s == '<')
             fputs("&lt;", out);
-            break;
-        case '>':
+        else if (*s == '>')
             fputs("&gt;", out);
-            break;
-        case '&':
+        else if (*s == '&')
             fputs("&amp;", out);
-            break;
-        case '|':
-        case '\\':
-        case '`':
-        case '*':
-        case '[':
-        case ']':
-            fputc('\\', out);
+        else if (xml && *s == '"')
+            fputs("&quot;", out);
+        else if (!xml && strchr("|\\`*[]", *s))
+            fprintf(out, "\\%c", *s);
+        else
             fputc(*s, out);
-            break;
-        default:
-            fputc(*s, out);
-        }
     }
     free(safe);
+}
+
+static void md_escaped(FILE *out, const char *text)
+{
+    escaped(out, text, 0);
 }
 
 static void md_doc_row(FILE *out, const char *which, const struct pb_doc *d)
@@ -379,30 +376,9 @@ int pb_compare_print_md(const struct pb_compare *c, FILE *out)
 
 /* ---- JUnit ---- */
 
-/* Document text as XML character data or an attribute value: made safe first (control bytes,
- * which XML 1.0 cannot carry at all, become \xNN), then the markup characters escaped. */
 static void xml_escaped(FILE *out, const char *text)
 {
-    char *safe = safe_dup(text);
-    for (const char *s = safe ? safe : "?"; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
-            fputc(*s, out);
-        }
-    }
-    free(safe);
+    escaped(out, text, 1);
 }
 
 static void junit_property(FILE *out, const char *name, const char *value)

@@ -4,7 +4,6 @@ identical distributions raise false alarms no more often than alpha (family-wise
 three samples are undecided with the samples that would decide, bad input is one line and exit 2.
 The paired, sequential, noisy, JUnit and summary parts of the gate are in tests/e2e_gate.py."""
 import json
-import math
 import os
 import re
 import sys
@@ -13,7 +12,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import docgen  # noqa: E402
 import pbtest  # noqa: E402
-from pbtest import check  # noqa: E402
+from pbtest import binomial_upper, check, compare_json  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="pb-e2e-compare-")
 
@@ -33,25 +32,6 @@ def pair(name, base_cases, new_cases, **new_doc):
     b = write(docgen.make_doc(base_cases), name + "-base.json")
     n = write(docgen.make_doc(new_cases, **new_doc), name + "-new.json")
     return b, n
-
-
-def compare_json(args, expect):
-    p = pbtest.run(["compare", "--json"] + args, expect=expect)
-    try:
-        return json.loads(p.stdout)
-    except ValueError as e:
-        check(False, "compare --json %s: not JSON (%s):\n%s" % (args, e, p.stdout))
-        return {"comparisons": [], "counts": {}, "reported_counts": {}}
-
-
-def binomial_upper(n, p, tail=1e-3):
-    """The smallest k with P(X > k) < tail for X ~ Binomial(n, p)."""
-    cum = 0.0
-    for k in range(n + 1):
-        cum += math.comb(n, k) * p ** k * (1 - p) ** (n - k)
-        if 1.0 - cum < tail:
-            return k
-    return n
 
 
 def verdicts(out):

@@ -13,7 +13,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import docgen  # noqa: E402
 import pbtest  # noqa: E402
-from pbtest import check  # noqa: E402
+from pbtest import binomial_upper, check, compare_json  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="pb-e2e-gate-")
 ALPHA = 0.05
@@ -38,15 +38,6 @@ def pair(name, base_cases, new_cases):
     return b, n
 
 
-def compare_json(args, expect):
-    p = pbtest.run(["compare", "--json"] + args, expect=expect)
-    try:
-        return json.loads(p.stdout)
-    except ValueError as e:
-        check(False, "compare --json %s: not JSON (%s):\n%s\n%s" % (args, e, p.stdout, p.stderr))
-        return {"comparisons": [], "counts": {}, "reported_counts": {}, "family": None}
-
-
 def row(out, case, metric="throughput"):
     rows = [c for c in out["comparisons"] if c["case"] == case and c["metric"] == metric]
     check(len(rows) == 1, "one %s row of %s: %s" % (metric, case, [c["case"] for c in rows]))
@@ -55,16 +46,6 @@ def row(out, case, metric="throughput"):
 
 def close(a, b, rel=1e-9):
     return a is not None and b is not None and abs(a - b) <= rel * max(abs(a), abs(b))
-
-
-def binomial_upper(n, p, tail=1e-3):
-    """The smallest k with P(X > k) < tail for X ~ Binomial(n, p)."""
-    cum = 0.0
-    for k in range(n + 1):
-        cum += math.comb(n, k) * p ** k * (1 - p) ** (n - k)
-        if 1.0 - cum < tail:
-            return k
-    return n
 
 
 def one_line_usage(args, what=""):

@@ -3,6 +3,7 @@ document it wrote, and fail loudly with the output when anything is off."""
 import atexit
 import html.parser
 import json
+import math
 import os
 import resource
 import shutil
@@ -254,3 +255,25 @@ def done():
     failed = len(_failures)
     print("%d passed, %d failed" % (_checks - failed, failed))
     sys.exit(1 if failed or _checks == 0 else 0)
+
+
+def compare_json(args, expect):
+    """parbench compare --json ARGS, its exit code checked; the object, or an empty one (and a
+    failed check) when it is not JSON."""
+    p = run(["compare", "--json"] + args, expect=expect)
+    try:
+        return json.loads(p.stdout)
+    except ValueError as e:
+        check(False, "compare --json %s: not JSON (%s):\n%s\n%s" % (args, e, p.stdout, p.stderr))
+        return {"comparisons": [], "counts": {}, "reported_counts": {}, "family": None}
+
+
+def binomial_upper(n, p, tail=1e-3):
+    """The smallest k with P(X > k) < tail for X ~ Binomial(n, p): how many of n runs may
+    raise a false alarm at rate p before the rate is shown to be above p."""
+    cum = 0.0
+    for k in range(n + 1):
+        cum += math.comb(n, k) * p ** k * (1 - p) ** (n - k)
+        if 1.0 - cum < tail:
+            return k
+    return n

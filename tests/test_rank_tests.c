@@ -16,46 +16,7 @@
 #include "harness/rank_tests.h"
 
 #define FIXTURES PB_SOURCE_DIR "/tests/fixtures/rank_tests.json"
-
-/* cmocka 1.1.5 has no floating-point assertion; rel is relative to the expected value. */
-#define assert_rel(a, b, rel)                                                                      \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (rel)*fabs(b_) + 1e-300))                                           \
-            fail_msg("%s = %.17g, expected %.17g (%s)", #a, a_, b_, what);                         \
-    } while (0)
-
-static json_t *fixtures;
-
-static int load_fixtures(void **state)
-{
-    json_error_t e;
-    (void)state;
-    fixtures = json_load_file(FIXTURES, 0, &e);
-    if (!fixtures) {
-        fprintf(stderr, "%s: line %d: %s\n", FIXTURES, e.line, e.text);
-        return -1;
-    }
-    return 0;
-}
-
-static int free_fixtures(void **state)
-{
-    (void)state;
-    json_decref(fixtures);
-    return 0;
-}
-
-static size_t to_doubles(const json_t *arr, double **out)
-{
-    size_t n = json_array_size(arr);
-    double *v = malloc((n ? n : 1) * sizeof(*v));
-    assert_non_null(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_number_value(json_array_get(arr, i));
-    *out = v;
-    return n;
-}
+#include "tests/fixture.h"
 
 static void test_mwu_against_scipy(void **state)
 {
@@ -67,8 +28,8 @@ static void test_mwu_against_scipy(void **state)
     json_array_foreach(json_object_get(fixtures, "mannwhitneyu"), i, c)
     {
         double *x, *y;
-        size_t nx = to_doubles(json_object_get(c, "x"), &x);
-        size_t ny = to_doubles(json_object_get(c, "y"), &y);
+        size_t nx = test_doubles(json_object_get(c, "x"), &x);
+        size_t ny = test_doubles(json_object_get(c, "y"), &y);
         const char *method = json_string_value(json_object_get(c, "method"));
         struct pb_mwu r;
         snprintf(what, sizeof(what), "case %zu: %zu vs %zu", i, nx, ny);

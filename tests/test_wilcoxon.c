@@ -18,47 +18,7 @@
 #include "tests/unit.h"
 
 #define FIXTURES PB_SOURCE_DIR "/tests/fixtures/wilcoxon.json"
-
-/* assert_close (tests/unit.h) is absolute; p-values span many decades, so these are relative to
- * the expected value. */
-#define assert_rel(a, b, rel)                                                                      \
-    do {                                                                                           \
-        double a_ = (a), b_ = (b);                                                                 \
-        if (!(fabs(a_ - b_) <= (rel)*fabs(b_) + 1e-300))                                           \
-            fail_msg("%s = %.17g, expected %.17g (%s)", #a, a_, b_, what);                         \
-    } while (0)
-
-static json_t *fixtures;
-
-static int load_fixtures(void **state)
-{
-    json_error_t e;
-    (void)state;
-    fixtures = json_load_file(FIXTURES, 0, &e);
-    if (!fixtures) {
-        fprintf(stderr, "%s: line %d: %s\n", FIXTURES, e.line, e.text);
-        return -1;
-    }
-    return 0;
-}
-
-static int free_fixtures(void **state)
-{
-    (void)state;
-    json_decref(fixtures);
-    return 0;
-}
-
-static size_t to_doubles(const json_t *arr, double **out)
-{
-    size_t n = json_array_size(arr);
-    double *v = malloc((n ? n : 1) * sizeof(*v));
-    assert_non_null(v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_number_value(json_array_get(arr, i));
-    *out = v;
-    return n;
-}
+#include "tests/fixture.h"
 
 static double num(const json_t *o, const char *key)
 {
@@ -85,8 +45,8 @@ static void test_wilcoxon_against_scipy(void **state)
     json_array_foreach(json_object_get(fixtures, "wilcoxon"), i, c)
     {
         double *d, *r;
-        size_t n = to_doubles(json_object_get(c, "d"), &d);
-        size_t nr = to_doubles(json_object_get(c, "r"), &r);
+        size_t n = test_doubles(json_object_get(c, "d"), &d);
+        size_t nr = test_doubles(json_object_get(c, "r"), &r);
         const char *kind = json_string_value(json_object_get(c, "kind"));
         int ties = json_is_true(json_object_get(c, "ties"));
         struct pb_wsr w;
