@@ -43,7 +43,7 @@ int pb_strlist_has(const struct pb_strlist *l, const char *s);
 void pb_strlist_free(struct pb_strlist *l);
 
 enum pb_pairing {
-    PB_PAIRING_AUTO = 0, /* paired where both sides' repetitions carry rounds */
+    PB_PAIRING_AUTO = 0, /* paired where both sides ran in a round in common */
     PB_PAIRING_PAIRED,   /* paired, or an error for a case whose rounds do not pair */
     PB_PAIRING_UNPAIRED,
 };
@@ -55,7 +55,7 @@ struct pb_compare_opts {
     int gate_auto;                     /* gate each workload kind's headline metrics */
     int gate[PB_METRIC_COUNT];         /* without gate_auto: the metrics gated wherever compared */
     enum pb_pairing pairing;
-    unsigned looks[PB_COMPARE_MAX_LOOKS]; /* pairs at each look, increasing; none: one look */
+    unsigned looks[PB_COMPARE_MAX_LOOKS]; /* rounds at each look, increasing; none: one look */
     size_t nlooks;
     struct pb_strlist noisy; /* case keys an A/A calibration found too noisy to gate (owned) */
 };
