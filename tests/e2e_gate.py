@@ -105,6 +105,18 @@ def test_paired_sees_through_drift():
           p.stdout)
 
 
+def aa_family(name, seed, rounds):
+    """An A/A pair of documents of 9 cases (9 gated throughputs), each of the given rounds with
+    a shared 10% drift and 1% noise of its own; their paths."""
+    base, new = [], []
+    for i in range(9):
+        b, n = docgen.paired_cases(seed=seed + i, n=rounds, drift=0.10, cv=0.01,
+                                   runner="threads", concurrency=i + 1)
+        base.append(b)
+        new.append(n)
+    return pair(name, base, new)
+
+
 def test_aa_false_alarms():
     """Identical distributions, paired: 9 cases (9 gated comparisons) of 12 rounds each, 200
     seeds. Without a threshold the test alone decides, so the runs with any gated change are
@@ -117,13 +129,7 @@ def test_aa_false_alarms():
     first_bad = None
     start = time.monotonic()
     for seed in range(seeds):
-        base, new = [], []
-        for i in range(9):
-            b, n = docgen.paired_cases(seed=10000 + 9 * seed + i, n=12, drift=0.10, cv=0.01,
-                                       runner="threads", concurrency=i + 1)
-            base.append(b)
-            new.append(n)
-        b, n = pair("aa", base, new)
+        b, n = aa_family("aa", 10000 + 9 * seed, rounds=12)
         # Only the gated metric is compared: the others would not change the family.
         for args, default in ((["--threshold", "0"], False), ([], True)):
             if default and seed % 4:
@@ -163,13 +169,7 @@ def test_sequential_false_alarms():
     times as many runs."""
     seeds, alarms, looks_used = 150, 0, set()
     for seed in range(seeds):
-        base, new = [], []
-        for i in range(9):
-            b, n = docgen.paired_cases(seed=50000 + 9 * seed + i, n=28, drift=0.10, cv=0.01,
-                                       runner="threads", concurrency=i + 1)
-            base.append(b)
-            new.append(n)
-        b, n = pair("seq-aa", base, new)
+        b, n = aa_family("seq-aa", 50000 + 9 * seed, rounds=28)
         out = compare_json(["--metric", "throughput", "--threshold", "0",
                             "--looks", "10,13,17,22,28", b, n], expect=None)
         gated = [c for c in out["comparisons"] if c["gated"]]
