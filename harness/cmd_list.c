@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/error.h"
+#include "harness/plugin.h"
 #include "harness/registry.h"
 
 static json_t *param_json(const struct pb_param_def *d)
@@ -22,23 +23,32 @@ static json_t *param_json(const struct pb_param_def *d)
     return o;
 }
 
+/* The plug-in's file, or null for a built-in. */
+static json_t *origin_json(const char *path)
+{
+    return path ? json_string(path) : json_null();
+}
+
 static json_t *list_json(void)
 {
     json_t *runners = json_array(), *workloads = json_array();
-    for (size_t i = 0; i < pb_runner_count; i++) {
+    for (size_t i = 0; i < pb_runner_count(); i++) {
+        const struct pb_runner_ops *x = pb_runner_at(i);
         json_t *r = json_object();
-        json_object_set_new(r, "name", json_string(pb_runners[i]->name));
-        json_object_set_new(r, "description", json_string(pb_runners[i]->description));
+        json_object_set_new(r, "name", json_string(x->name));
+        json_object_set_new(r, "description", json_string(x->description));
+        json_object_set_new(r, "plugin", origin_json(pb_runner_origin(x)));
         json_array_append_new(runners, r);
     }
-    for (size_t i = 0; i < pb_workload_count; i++) {
-        const struct pb_workload_ops *w = pb_workloads[i];
+    for (size_t i = 0; i < pb_workload_count(); i++) {
+        const struct pb_workload_ops *w = pb_workload_at(i);
         json_t *params = json_array();
         for (size_t k = 0; k < w->nparams; k++)
             json_array_append_new(params, param_json(&w->params[k]));
         json_t *o = json_object();
         json_object_set_new(o, "name", json_string(w->name));
         json_object_set_new(o, "description", json_string(w->description));
+        json_object_set_new(o, "plugin", origin_json(pb_workload_origin(w)));
         json_object_set_new(o, "kind",
                             json_string(w->flags & PB_WL_CPU  ? "cpu"
                                         : w->flags & PB_WL_IO ? "io"
@@ -53,15 +63,26 @@ static json_t *list_json(void)
     return doc;
 }
 
+/* A name and its description, and where a plug-in's comes from. */
+static void entry_text(FILE *out, const char *name, const char *description, const char *path)
+{
+    fprintf(out, "  %-12s %s", name, description);
+    if (path)
+        fprintf(out, " (plug-in %s)", path);
+    fputc('\n', out);
+}
+
 static void list_text(FILE *out)
 {
     fputs("runners:\n", out);
-    for (size_t i = 0; i < pb_runner_count; i++)
-        fprintf(out, "  %-12s %s\n", pb_runners[i]->name, pb_runners[i]->description);
+    for (size_t i = 0; i < pb_runner_count(); i++) {
+        const struct pb_runner_ops *r = pb_runner_at(i);
+        entry_text(out, r->name, r->description, pb_runner_origin(r));
+    }
     fputs("\nworkloads (parameters: -p name=value):\n", out);
-    for (size_t i = 0; i < pb_workload_count; i++) {
-        const struct pb_workload_ops *w = pb_workloads[i];
-        fprintf(out, "  %-12s %s\n", w->name, w->description);
+    for (size_t i = 0; i < pb_workload_count(); i++) {
+        const struct pb_workload_ops *w = pb_workload_at(i);
+        entry_text(out, w->name, w->description, pb_workload_origin(w));
         for (size_t k = 0; k < w->nparams; k++) {
             const struct pb_param_def *d = &w->params[k];
             char range[64] = "";
@@ -76,11 +97,22 @@ static void list_text(FILE *out)
 int pb_cmd_list(int argc, char **argv)
 {
     int json = 0;
+    struct pb_err err = {""};
+    if (pb_plugin_load_env(&err) < 0) {
+        fprintf(stderr, "parbench list: %s\n", err.msg);
+        return PB_EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
+            if (pb_plugin_load(argv[++i], &err) < 0) {
+                fprintf(stderr, "parbench list: %s\n", err.msg);
+                return PB_EXIT_USAGE;
+            }
         } else {
-            fprintf(stderr, "parbench list: unknown option '%s' (only --json)\n", argv[i]);
+            fprintf(stderr, "parbench list: unknown option '%s' (--json, --plugin FILE)\n",
+                    argv[i]);
             return PB_EXIT_USAGE;
         }
     }

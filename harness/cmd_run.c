@@ -13,6 +13,7 @@
 #include "harness/doc_write.h"
 #include "harness/driver.h"
 #include "harness/outfile.h"
+#include "harness/plugin.h"
 #include "harness/quote.h"
 #include "harness/registry.h"
 #include "harness/shm.h"
@@ -35,11 +36,13 @@ static void usage(FILE *out)
           "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
           "                    [-p key=value ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
+          "                    [--plugin FILE ...]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
           "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
-          "                    [--cases FILE]\n"
+          "                    [--cases FILE] [--plugin FILE ...]\n"
+          "--plugin loads a shared object's runners and workloads (also PARBENCH_PLUGINS=A:B).\n"
           "--cases runs only the cases whose ids FILE lists, one a line (part of a suite).\n"
           "--interleave runs the cases' repetitions round-robin, each round in a random order\n"
           "(reproducible with --interleave-seed), and pairs speed-ups round by round.\n",
@@ -162,6 +165,7 @@ enum {
     OPT_INTERLEAVE,
     OPT_NO_INTERLEAVE,
     OPT_INTERLEAVE_SEED,
+    OPT_PLUGIN,
     OPT_HELP,
 };
 
@@ -192,6 +196,7 @@ static const struct option long_opts[] = {
     {"interleave", no_argument, NULL, OPT_INTERLEAVE},
     {"no-interleave", no_argument, NULL, OPT_NO_INTERLEAVE},
     {"interleave-seed", required_argument, NULL, OPT_INTERLEAVE_SEED},
+    {"plugin", required_argument, NULL, OPT_PLUGIN},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -327,6 +332,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
         case OPT_GRACE:
             rc = parse_duration("--grace", optarg, 1, &s->grace_ns, err);
             o->grace_given = 1;
+            break;
+        case OPT_PLUGIN: /* loaded at once: -r and -w may name what it brings */
+            rc = pb_plugin_load(optarg, err);
             break;
         case OPT_HELP:
             usage(stdout);
@@ -660,7 +668,9 @@ int pb_cmd_run(int argc, char **argv)
     memset(&opts, 0, sizeof(opts));
     pb_plan_init(&plan);
 
-    int rc = parse_options(argc, argv, &opts, &plan, &err);
+    int rc = pb_plugin_load_env(&err);
+    if (rc == 0)
+        rc = parse_options(argc, argv, &opts, &plan, &err);
     if (rc == 1) {
         code = PB_EXIT_OK;
         goto out;

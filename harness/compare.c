@@ -116,6 +116,53 @@ static int warn_if_differs(struct pb_compare *c, const char *what, const char *o
                           *b ? b : "?");
 }
 
+/* A document's plug-in of that name, or NULL. */
+static const json_t *plugin_named(const struct pb_doc *d, const char *name)
+{
+    const json_t *list = json_object_get(d->root, "plugins"), *p;
+    size_t i;
+    json_array_foreach(list, i, p)
+    {
+        const char *n = json_string_value(json_object_get(p, "name"));
+        if (n && strcmp(n, name) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static const char *plugin_str(const json_t *p, const char *key)
+{
+    const char *v = json_string_value(json_object_get(p, key));
+    return v ? v : "?";
+}
+
+/* A plug-in the two sides ran in different builds (or one side only) measures different code. */
+static int warn_plugins(struct pb_compare *c, const struct pb_doc *d, const struct pb_doc *other,
+                        const char *side, const char *other_side)
+{
+    const json_t *list = json_object_get(d->root, "plugins"), *p;
+    size_t i;
+    json_array_foreach(list, i, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "name"));
+        const json_t *q = name ? plugin_named(other, name) : NULL;
+        int rc = 0;
+        if (!name)
+            continue;
+        if (!q)
+            rc = pb_strlist_add(&c->warnings, "plug-in %s ran only in the %s document", name, side);
+        else if (d == c->base && strcmp(plugin_str(p, "sha256"), plugin_str(q, "sha256")))
+            rc = pb_strlist_add(&c->warnings,
+                                "different builds of plug-in %s: version %s, sha256 %.12s (%s) "
+                                "vs version %s, sha256 %.12s (%s)",
+                                name, plugin_str(p, "version"), plugin_str(p, "sha256"), side,
+                                plugin_str(q, "version"), plugin_str(q, "sha256"), other_side);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int add_warnings(struct pb_compare *c)
 {
     int rc = 0;
@@ -124,6 +171,8 @@ static int add_warnings(struct pb_compare *c)
     rc = rc ? rc : warn_if_differs(c, "CPU models", "host", "cpu_model");
     rc = rc ? rc : warn_if_differs(c, "build types", "tool", "build_type");
     rc = rc ? rc : warn_if_differs(c, "sanitizers", "tool", "sanitizer");
+    rc = rc ? rc : warn_plugins(c, c->base, c->new_doc, "base", "new");
+    rc = rc ? rc : warn_plugins(c, c->new_doc, c->base, "new", "base");
     if (!rc && !pb_doc_complete(c->base))
         rc = pb_strlist_add(&c->warnings, "base document is incomplete (stop reason: %s)",
                             pb_doc_str(c->base, NULL, "stop_reason"));

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "build_info.h"
+#include "harness/plugin.h"
 #include <errno.h>
 
 #ifdef __clang__
@@ -132,6 +133,8 @@ json_t *pb_doc_new(int argc, char **argv, const struct pb_topo *topo, const stru
     json_object_set_new(doc, "started_at", json_string(now));
     json_object_set_new(doc, "finished_at", json_string(now));
     json_object_set_new(doc, "host", host(topo));
+    if (pb_plugin_count())
+        json_object_set_new(doc, "plugins", pb_plugins_json());
     json_object_set_new(doc, "libraries", libraries());
     json_object_set_new(doc, "settings", settings(plan));
     json_object_set_new(doc, "warnings", json_array());

@@ -8,37 +8,7 @@
 
 #include "harness/error.h"
 
-#define PB_PARAMS_MAX   16
-#define PB_PARAM_STRMAX 1024
-
-enum pb_param_type {
-    PB_PARAM_INT,
-    PB_PARAM_DOUBLE,
-    PB_PARAM_BOOL,
-    PB_PARAM_STRING,
-};
-
-struct pb_param_def {
-    const char *name;
-    enum pb_param_type type;
-    const char *def; /* default, in the same text form a user writes */
-    double min;      /* inclusive range for INT and DOUBLE, applied when min < max */
-    double max;
-    const char *help;
-};
-
-struct pb_param_value {
-    int64_t i; /* INT and BOOL */
-    double d;  /* DOUBLE (and INT, converted) */
-    char s[PB_PARAM_STRMAX];
-};
-
-/* The values of one plug-in's parameters; plain data, so it can be copied into a fork. */
-struct pb_params {
-    const struct pb_param_def *defs;
-    size_t count;
-    struct pb_param_value v[PB_PARAMS_MAX];
-};
+/* The parameter types, tables and accessors are part of the plug-in interface. */
 
 /* Fills p with the defaults of defs[0..count). */
 int pb_params_init(struct pb_params *p, const struct pb_param_def *defs, size_t count,
@@ -47,13 +17,6 @@ int pb_params_init(struct pb_params *p, const struct pb_param_def *defs, size_t 
  * has the wrong type or is out of range (err names the key and the value). */
 int pb_params_set(struct pb_params *p, const char *key, const char *value, struct pb_err *err);
 const struct pb_param_def *pb_params_find(const struct pb_params *p, const char *key);
-
-/* Accessors by name; the name must exist in the table (a programming error otherwise). */
-int64_t pb_param_int(const struct pb_params *p, const char *key);
-double pb_param_double(const struct pb_params *p, const char *key);
-int pb_param_bool(const struct pb_params *p, const char *key);
-const char *pb_param_str(const struct pb_params *p, const char *key);
-
 const char *pb_param_type_name(enum pb_param_type type);
 
 /* Value parsers for the command line, suite files and -p. Each takes the whole text or nothing:

@@ -37,10 +37,11 @@ static int before(const struct pb_case_result *a, const struct pb_case_result *b
 
 static size_t runner_order(const char *name)
 {
-    for (size_t i = 0; i < pb_runner_count; i++)
-        if (strcmp(pb_runners[i]->name, name) == 0)
+    size_t n = pb_runner_count();
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(pb_runner_at(i)->name, name) == 0)
             return i;
-    return pb_runner_count;
+    return n;
 }
 
 static int by_rank(const void *x, const void *y)

@@ -9,22 +9,7 @@
 #include "harness/cpuset.h"
 #include "harness/histogram.h"
 
-/* How a task ended. Failures are counted by kind; timeouts apart from the rest. */
-enum pb_status {
-    PB_OK = 0,
-    PB_FAIL_WRONG_RESULT, /* the workload's own check of its result failed */
-    PB_FAIL_CRASH,        /* the process worker died running it */
-    PB_FAIL_TIMEOUT,      /* --timeout expired */
-    PB_FAIL_CONNECT,      /* could not connect */
-    PB_FAIL_HTTP_STATUS,  /* an HTTP status other than 200 */
-    PB_FAIL_SHORT_BODY,   /* fewer bytes than announced or expected */
-    PB_FAIL_IO,           /* an I/O call failed */
-    PB_FAIL_OTHER,
-    PB_STATUS_COUNT
-};
-
-/* snake_case names used in documents: "ok", "wrong_result", "crash", "timeout", ... */
-const char *pb_status_name(enum pb_status s);
+#include "parbench/parbench.h"
 
 /* What a worker itself used of the machine while it ran tasks (getrusage deltas). */
 struct pb_usage {

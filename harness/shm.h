@@ -10,13 +10,11 @@
 
 #include <stddef.h>
 
+#include "parbench/parbench.h"
+
 /* Reserves the arena (address space only; pages are committed as they are touched). -errno. */
 int pb_shm_arena_reserve(size_t bytes);
-/* Zeroed, 64-byte aligned shared memory, or NULL. */
-void *pb_shm_alloc(size_t size);
 /* Nonzero when p is in the arena: memory the zygote and its workers share. */
 int pb_shm_in_arena(const void *p);
-/* Accepts NULL; size as allocated. */
-void pb_shm_free(void *p, size_t size);
 
 #endif

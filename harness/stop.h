@@ -13,12 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-enum pb_stop_reason {
-    PB_STOP_NONE = 0,
-    PB_STOP_SIGNAL,    /* SIGINT or SIGTERM */
-    PB_STOP_FAIL_FAST, /* a task failed under --fail-fast */
-    PB_STOP_ERROR,     /* the run could not go on (a worker could not be replaced) */
-};
+#include "parbench/parbench.h"
 
 /* Maps the channel into shared memory and installs the SIGINT/SIGTERM handlers (SA_RESTART:
  * reads and writes resume; the waits that must end are woken explicitly); SIGPIPE is ignored.
@@ -26,17 +21,8 @@ enum pb_stop_reason {
  * default action. */
 int pb_stop_setup(void);
 
-/* Raises the stop (the first reason wins) and wakes every watched word. Async-signal-safe. */
-void pb_stop_request(enum pb_stop_reason reason);
 enum pb_stop_reason pb_stop_reason(void);
 
-/* The word every per-task check reads: inline, as loops look at it once per task. */
-extern _Atomic uint32_t *pb_stop_word;
-
-static inline int pb_stop_requested(void)
-{
-    return atomic_load_explicit(pb_stop_word, memory_order_relaxed) != PB_STOP_NONE;
-}
 /* The signal that raised the stop, or 0. */
 int pb_stop_signal(void);
 /* "interrupted", "fail_fast", "error" or "completed" (no stop), as documents write it. */
@@ -44,9 +30,6 @@ const char *pb_stop_reason_name(enum pb_stop_reason reason);
 
 /* How long tasks in flight may still finish after a stop (--grace); set per case. */
 void pb_stop_set_grace(uint64_t grace_ns);
-/* Nonzero once a stop was raised and its grace period is over: a task still running should
- * give up now (a blocking transfer aborts, a sleep ends). */
-int pb_stop_grace_over(void);
 /* When the grace period ends (UINT64_MAX before a stop). */
 uint64_t pb_stop_grace_end_ns(void);
 

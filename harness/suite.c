@@ -5,6 +5,7 @@
 #include "harness/suite.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "harness/plugin.h"
 #include "harness/registry.h"
 #include "harness/taskq.h"
 
@@ -41,7 +43,8 @@ static const char *const setting_keys[] = {
     "rate",   "loops",  "arrivals", "queue_depth", "concurrency", NULL,
 };
 /* interleave is plan-wide (the driver's order of repetitions), so only the top may set it. */
-static const char *const top_keys[] = {"name", "description", "groups", "interleave", NULL};
+static const char *const top_keys[] = {"name",       "description", "groups",
+                                       "interleave", "plugins",     NULL};
 static const char *const group_keys[] = {"name",      "description", "runners", "workload",
                                          "workloads", "params",      NULL};
 static const char *const entry_keys[] = {"name", "description", "params", NULL};
@@ -645,6 +648,40 @@ static int read_interleave(struct loader *l, const json_t *root)
     return 0;
 }
 
+/* "plugins": files relative to the suite's own directory, loaded before any group names what
+ * they bring. */
+static int read_plugins(struct loader *l, const json_t *root)
+{
+    const json_t *list = json_object_get(root, "plugins"), *p;
+    size_t i, len;
+    int rc;
+    if (!list)
+        return 0;
+    len = path_key(l, "plugins");
+    if (!json_is_array(list))
+        return fail(l, "expected a list of plug-in files");
+    json_array_foreach(list, i, p)
+    {
+        char file[PATH_MAX], dir[PATH_MAX];
+        struct pb_err perr = {""};
+        size_t ilen = path_index(l, i);
+        if (!json_is_string(p) || !json_string_value(p)[0])
+            return fail(l, "expected a plug-in's file name");
+        const char *name = json_string_value(p);
+        snprintf(dir, sizeof(dir), "%s", l->file);
+        char *slash = strrchr(dir, '/');
+        if (name[0] == '/' || !slash)
+            snprintf(file, sizeof(file), "%s", name);
+        else
+            snprintf(file, sizeof(file), "%.*s/%s", (int)(slash - dir), dir, name);
+        if ((rc = pb_plugin_load(file, &perr)) < 0)
+            return fail(l, "%s", perr.msg);
+        path_pop(l, ilen);
+    }
+    path_pop(l, len);
+    return 0;
+}
+
 static int load_root(struct loader *l, const json_t *root)
 {
     struct settings s;
@@ -661,7 +698,7 @@ static int load_root(struct loader *l, const json_t *root)
         return fail(l, "expected an object {\"name\": ..., \"groups\": [...]}");
     if ((rc = check_keys(l, root, top_keys)) < 0 || (rc = check_text(l, root, "name")) < 0 ||
         (rc = check_text(l, root, "description")) < 0 || (rc = read_settings(l, root, &s)) < 0 ||
-        (rc = read_interleave(l, root)) < 0)
+        (rc = read_interleave(l, root)) < 0 || (rc = read_plugins(l, root)) < 0)
         return rc;
     if (!groups)
         return fail(l, "no \"groups\": a suite needs at least one group of runners and "

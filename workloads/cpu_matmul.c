@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 
 struct matmul_worker {
     size_t n;

@@ -5,8 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "harness/shm.h"
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 
 struct primes_state {
     uint64_t max;

@@ -5,8 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "harness/shm.h"
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 
 static volatile uint64_t sumsq_key; /* always 0; the compiler cannot know */
 

@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 
 /* Tasks start at pattern + index % PATTERN_SHIFTS, so that the data of one task differs from
  * the data of the task that used the same region before it (a lost write shows). */

@@ -11,9 +11,8 @@
 #include <uv.h>
 
 #include "fixtures/http_target.h"
-#include "harness/shm.h"
-#include "harness/stop.h"
-#include "harness/workload.h"
+#include "harness/load.h"
+#include "parbench/parbench.h"
 
 /* A connect that takes longer than this is a failure to connect, not a slow answer. */
 #define CONNECT_TIMEOUT_MS 5000

@@ -8,7 +8,7 @@
 
 #include "harness/clock.h"
 #include "harness/stop.h"
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 #include "runners/loop_timers.h"
 
 struct sleep_worker {

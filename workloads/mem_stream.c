@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 
 #define TRIAD_Q      3.0
 #define CHECK_POINTS 64

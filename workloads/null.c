@@ -7,8 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/shm.h"
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 
 struct null_state {
     int64_t fail_every;

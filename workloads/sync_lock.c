@@ -6,8 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "harness/shm.h"
-#include "harness/workload.h"
+#include "parbench/parbench.h"
 
 struct lock_shared {
     pthread_mutex_t mutex;
