@@ -42,7 +42,7 @@ static void number_text(double v, char *buf, size_t len)
     }
 }
 
-static void param_text(const struct pb_case_param *p, char *buf, size_t len)
+void pb_case_param_text(const struct pb_case_param *p, char *buf, size_t len)
 {
     switch (p->type) {
     case PB_PARAM_INT:
@@ -106,7 +106,7 @@ static int put_params(FILE *f, const struct pb_case_info *c, const char *sep, in
         sorted[i] = &c->params[i];
     qsort(sorted, c->nparams, sizeof(*sorted), by_name);
     for (size_t i = 0; i < c->nparams; i++) {
-        param_text(sorted[i], text, PB_PARAM_STRMAX + 64);
+        pb_case_param_text(sorted[i], text, PB_PARAM_STRMAX + 64);
         fputs(i ? sep : "", f);
         if (escape) {
             put_escaped(f, sorted[i]->name);

@@ -57,6 +57,8 @@ int pb_case_info_copy(struct pb_case_info *dst, const struct pb_case_info *src);
 void pb_case_label_of(const char *runner, const char *workload, unsigned concurrency, char *buf,
                       size_t len);
 void pb_case_info_label(const struct pb_case_info *c, char *buf, size_t len);
+/* One parameter's value in the id's canonical form, unescaped ("65536" for 64Ki). */
+void pb_case_param_text(const struct pb_case_param *p, char *buf, size_t len);
 /* Parameters as "k=v,k=v" in canonical form, sorted by name ("" when none). Allocated. */
 char *pb_case_info_params_text(const struct pb_case_info *c);
 /* The load as text: "closed", or "open:RATE/s,ARRIVALS". */

@@ -35,13 +35,15 @@ static void usage(FILE *out)
           "                    [--rate R [--arrivals uniform|poisson]] [--pin POLICY]\n"
           "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
-          "                    [-p key=value ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
+          "                    [-p key=V[,..] ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--plugin FILE ...]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
           "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
           "                    [--cases FILE] [--plugin FILE ...]\n"
+          "-p key=V1,V2 sweeps the parameter as -c sweeps levels, one case per value; a value\n"
+          "with a comma goes in quotes: -p \"dir='/tmp/a,b'\".\n"
           "--plugin loads a shared object's runners and workloads (also PARBENCH_PLUGINS=A:B).\n"
           "--cases runs only the cases whose ids FILE lists, one a line (part of a suite).\n"
           "--interleave runs the cases' repetitions round-robin, each round in a random order\n"
@@ -409,23 +411,38 @@ static int parse_levels(struct run_opts *o, struct pb_err *err)
     return rc;
 }
 
-/* The command line's parameters: one value each (a suite may give several). */
+/* Values a command line's -p sweeps may multiply to: a suite's bound (harness/suite.c), and it
+ * keeps the duplicate check below cheap. */
+#define MAX_SWEEP 10000
+
+/* The command line's parameters: each -p a list of values (a sweep), --url one value. */
 struct axes {
     struct pb_param_axis axes[PB_PARAMS_MAX];
-    const char *values[PB_PARAMS_MAX];
+    char **split[PB_PARAMS_MAX]; /* -p's values, pb_split_values's block */
+    const char *one[PB_PARAMS_MAX];
     char keys[PB_PARAMS_MAX][128];
     size_t n;
+    double product; /* of the axes' value counts */
 };
 
-/* Adds key (len bytes of it) = value, which opt gave; the workload must have the key, once. */
-static int add_axis(struct axes *a, const struct pb_workload_ops *w, const char *key, size_t len,
-                    const char *value, const char *opt, struct pb_err *err)
+static void axes_free(struct axes *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->split[i]);
+}
+
+/* Checks key (len bytes of it), which opt gave: the workload must have it, once. Copies it to
+ * the next axis's key. */
+static int check_key(struct axes *a, const struct pb_workload_ops *w, const char *key, size_t len,
+                     const char *opt, struct pb_err *err)
 {
     struct pb_quote q;
-    char k[128];
-    snprintf(k, sizeof(k), "%.*s", (int)(len < sizeof(k) ? len : sizeof(k) - 1), key);
+    if (a->n == PB_PARAMS_MAX)
+        return pb_err_set(err, -EINVAL, "%s: more than %d parameters", opt, PB_PARAMS_MAX);
+    char *k = a->keys[a->n];
+    snprintf(k, sizeof(a->keys[0]), "%.*s", (int)(len < sizeof(a->keys[0]) ? len : 127), key);
     const struct pb_params defs = {.defs = w->params, .count = w->nparams};
-    if (len >= sizeof(k) || !pb_params_find(&defs, k)) {
+    if (len >= sizeof(a->keys[0]) || !pb_params_find(&defs, k)) {
         char names[512] = "";
         size_t used = 0;
         for (size_t i = 0; i < w->nparams && used < sizeof(names); i++)
@@ -438,10 +455,93 @@ static int add_axis(struct axes *a, const struct pb_workload_ops *w, const char 
         if (strcmp(a->keys[i], k) == 0)
             return pb_err_set(err, -EINVAL, "%s: parameter %s is given twice", opt,
                               pb_quote(&q, k));
-    snprintf(a->keys[a->n], sizeof(a->keys[0]), "%s", k);
-    a->values[a->n] = value;
+    return 0;
+}
+
+/* The same value as the parameter's type reads it: n=1000,1k is one value twice. */
+static int same_value(enum pb_param_type type, const struct pb_param_value *x,
+                      const struct pb_param_value *y)
+{
+    if (type == PB_PARAM_STRING)
+        return strcmp(x->s, y->s) == 0;
+    return type == PB_PARAM_DOUBLE ? x->d == y->d : x->i == y->i;
+}
+
+/* Each value the type takes (pb_params_set's message names the key and the value), each once;
+ * text is the whole list, for the message. */
+static int check_values(const struct pb_workload_ops *w, const char *key, const char *text,
+                        char *const *values, size_t n, struct pb_err *err)
+{
+    struct pb_params *p = malloc(sizeof(*p));
+    struct pb_param_value *seen = malloc(n * sizeof(*seen));
+    struct pb_quote qa, qb, qt;
+    int rc = p && seen ? pb_params_init(p, w->params, w->nparams, err)
+                       : pb_err_set(err, -ENOMEM, "out of memory");
+    long at = rc == 0 ? pb_params_find(p, key) - p->defs : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if ((rc = pb_params_set(p, key, values[i], err)) < 0)
+            break;
+        seen[i] = p->v[at];
+        for (size_t j = 0; rc == 0 && j < i; j++) {
+            if (!same_value(p->defs[at].type, &seen[j], &seen[i]))
+                continue;
+            if (strcmp(values[j], values[i]) == 0)
+                rc = pb_err_set(err, -EINVAL, "-p %s: value %s is given twice in %s", key,
+                                pb_quote(&qa, values[i]), pb_quote(&qt, text));
+            else
+                rc = pb_err_set(err, -EINVAL, "-p %s: %s and %s are the same value in %s", key,
+                                pb_quote(&qa, values[j]), pb_quote(&qb, values[i]),
+                                pb_quote(&qt, text));
+        }
+    }
+    free(seen);
+    free(p);
+    return rc;
+}
+
+/* -p key=v1,v2,..: one axis of the sweep. */
+static int add_param(struct axes *a, const struct pb_workload_ops *w, const char *arg,
+                     struct pb_err *err)
+{
+    struct pb_quote q;
+    const char *eq = strchr(arg, '=');
+    char what[160];
+    size_t n = 0;
+    if (!eq || eq == arg)
+        return pb_err_set(err, -EINVAL, "-p %s: expected key=value", pb_quote(&q, arg));
+    int rc = check_key(a, w, arg, (size_t)(eq - arg), "-p", err);
+    const char *key = a->keys[a->n];
+    snprintf(what, sizeof(what), "-p %s", key);
+    if (rc == 0)
+        rc = pb_split_values(eq + 1, what, &a->split[a->n], &n, err);
+    if (rc == 0 && (a->product *= (double)n) > MAX_SWEEP)
+        rc = pb_err_set(err, -EINVAL, "-p: the parameters' values make more than %d cases",
+                        MAX_SWEEP);
+    if (rc == 0)
+        rc = check_values(w, key, eq + 1, a->split[a->n], n, err);
+    if (rc < 0) {
+        free(a->split[a->n]);
+        a->split[a->n] = NULL;
+        return rc;
+    }
+    a->axes[a->n] = (struct pb_param_axis){
+        .key = key, .values = (const char *const *)a->split[a->n], .count = n};
+    a->n++;
+    return 0;
+}
+
+/* --url URL: url's one value, commas and all (a URL's query may have them). */
+static int add_url(struct axes *a, const struct pb_workload_ops *w, const char *url,
+                   struct pb_err *err)
+{
+    int rc = check_key(a, w, "url", 3, "--url", err);
+    if (rc == 0)
+        rc = check_values(w, "url", url, (char *const *)&url, 1, err);
+    if (rc < 0)
+        return rc;
+    a->one[a->n] = url;
     a->axes[a->n] =
-        (struct pb_param_axis){.key = a->keys[a->n], .values = &a->values[a->n], .count = 1};
+        (struct pb_param_axis){.key = a->keys[a->n], .values = &a->one[a->n], .count = 1};
     a->n++;
     return 0;
 }
@@ -466,7 +566,7 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     if (!o->nrunners)
         return pb_err_set(err, -EINVAL, "no runner: give -r NAME[,NAME] ('parbench list')");
     const struct pb_runner_ops **runners = calloc(o->nrunners, sizeof(*runners));
-    struct axes ax = {.n = 0};
+    struct axes ax = {.n = 0, .product = 1};
     int rc = runners ? 0 : pb_err_set(err, -ENOMEM, "out of memory");
     for (size_t r = 0; rc == 0 && r < o->nrunners; r++) {
         runners[r] = pb_runner_find(o->runners[r]);
@@ -480,16 +580,11 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     }
     if (rc == 0 && o->nlevel_opts)
         rc = parse_levels(o, err);
-    for (size_t i = 0; rc == 0 && i < o->nparams; i++) {
-        const char *eq = strchr(o->params[i], '=');
-        if (!eq || eq == o->params[i])
-            rc = pb_err_set(err, -EINVAL, "-p %s: expected key=value", pb_quote(&q, o->params[i]));
-        else
-            rc = add_axis(&ax, w, o->params[i], (size_t)(eq - o->params[i]), eq + 1, "-p", err);
-    }
+    for (size_t i = 0; rc == 0 && i < o->nparams; i++)
+        rc = add_param(&ax, w, o->params[i], err);
     /* --url is -p url=URL, for a workload with a url parameter. */
     if (rc == 0 && o->url)
-        rc = add_axis(&ax, w, "url", 3, o->url, "--url", err);
+        rc = add_url(&ax, w, o->url, err);
     unsigned one = 1;
     struct pb_matrix m = {
         .workload = w,
@@ -504,6 +599,7 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     };
     if (rc == 0)
         rc = pb_plan_expand(plan, &m, err);
+    axes_free(&ax);
     free(runners);
     return rc;
 }

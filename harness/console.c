@@ -64,10 +64,83 @@ static void format_speedup(char *buf, size_t len, const struct pb_speedup *sp)
     snprintf(buf, len, "%s [%s-%s]", v, lo, hi);
 }
 
+#define SWEPT_MAX 64 /* parameter names the table tells apart; more is a workload's typo */
+#define SWEPT_COL 40 /* the column's widest text: a long URL is cut */
+
+/* The parameter names whose values differ between the cases: a sweep's or a suite matrix's.
+ * Without them two rows of one sweep would read the same. */
+struct swept {
+    const struct pb_case_param *first[SWEPT_MAX]; /* each name's first value seen */
+    int varies[SWEPT_MAX];
+    size_t n;
+};
+
+static int param_equal(const struct pb_case_param *a, const struct pb_case_param *b)
+{
+    char x[PB_PARAM_STRMAX + 64], y[PB_PARAM_STRMAX + 64];
+    pb_case_param_text(a, x, sizeof(x));
+    pb_case_param_text(b, y, sizeof(y));
+    return strcmp(x, y) == 0;
+}
+
+static long swept_find(const struct swept *sw, const char *name)
+{
+    for (size_t k = 0; k < sw->n; k++)
+        if (strcmp(sw->first[k]->name, name) == 0)
+            return (long)k;
+    return -1;
+}
+
+static void swept_scan(struct swept *sw, const struct pb_case_result *cases, size_t n)
+{
+    sw->n = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < cases[i].info.nparams; j++) {
+            const struct pb_case_param *p = &cases[i].info.params[j];
+            long k = swept_find(sw, p->name);
+            if (k >= 0)
+                sw->varies[k] |= !param_equal(sw->first[k], p);
+            else if (sw->n < SWEPT_MAX) {
+                sw->first[sw->n] = p;
+                sw->varies[sw->n++] = 0;
+            }
+        }
+}
+
+/* The case's swept parameters, "n=1000,size=64": cut to SWEPT_COL characters. */
+static size_t swept_text(const struct swept *sw, const struct pb_case_info *c, char *buf)
+{
+    char v[PB_PARAM_STRMAX + 64];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t j = 0; j < c->nparams && used < SWEPT_COL; j++) {
+        long k = swept_find(sw, c->params[j].name);
+        if (k < 0 || !sw->varies[k])
+            continue;
+        pb_case_param_text(&c->params[j], v, sizeof(v));
+        used += (size_t)snprintf(buf + used, SWEPT_COL + 1 - used, "%s%s=%s", used ? "," : "",
+                                 c->params[j].name, v);
+    }
+    if (used > SWEPT_COL)
+        memcpy(buf + SWEPT_COL - 3, "...", 4);
+    return strlen(buf);
+}
+
 void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
 {
-    fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8s %s\n", "runner", "workload", "c", "throughput",
-            "p50", "p99", "failed", "speedup [CI]");
+    struct swept sw;
+    char params[SWEPT_COL + 1];
+    int width = 0; /* the params column's; none when no parameter varies */
+    swept_scan(&sw, cases, n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = swept_text(&sw, &cases[i].info, params);
+        width = (int)len > width ? (int)len : width;
+    }
+    if (width && width < 6)
+        width = 6;
+    fprintf(out, "%-10s %-12s %5s %-*s%s%12s %10s %10s %8s %s\n", "runner", "workload", "c", width,
+            width ? "params" : "", width ? " " : "", "throughput", "p50", "p99", "failed",
+            "speedup [CI]");
     for (size_t i = 0; i < n; i++) {
         const struct pb_case_result *c = &cases[i];
         char conc[16], tp[32], p50[32], p99[32], sp[112] = "-";
@@ -76,6 +149,7 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
             snprintf(conc, sizeof(conc), "all");
         else
             snprintf(conc, sizeof(conc), "%u", c->info.concurrency);
+        swept_text(&sw, &c->info, params);
         pb_format_metric(tp, sizeof(tp), PB_METRIC_THROUGHPUT,
                          pb_case_median(c, PB_METRIC_THROUGHPUT));
         pb_format_metric(p50, sizeof(p50), PB_METRIC_LATENCY_P50,
@@ -87,8 +161,9 @@ void pb_console_summary(const struct pb_case_result *cases, size_t n, FILE *out)
         /* Never a finding: the reason goes under the table. */
         if (c->speedup.present && c->speedup.suspect && (len = strlen(sp)) + 10 < sizeof(sp))
             snprintf(sp + len, sizeof(sp) - len, " suspect");
-        fprintf(out, "%-10s %-12s %5s %12s %10s %10s %8llu %s\n", c->info.runner, c->info.workload,
-                conc, tp, p50, p99, (unsigned long long)pb_case_failed(c), sp);
+        fprintf(out, "%-10s %-12s %5s %-*s%s%12s %10s %10s %8llu %s\n", c->info.runner,
+                c->info.workload, conc, width, params, width ? " " : "", tp, p50, p99,
+                (unsigned long long)pb_case_failed(c), sp);
     }
 }
 

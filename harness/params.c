@@ -425,6 +425,67 @@ int pb_split_list(const char *text, const char *what, char ***items, size_t *n, 
     return 0;
 }
 
+/* The item without its quotes when one pair encloses all of it: the quote that opens it closes
+ * at its last byte. */
+static char *unquote(char *item, size_t len)
+{
+    if (len < 2 || (item[0] != '\'' && item[0] != '"') ||
+        strchr(item + 1, item[0]) != item + len - 1)
+        return item;
+    item[len - 1] = '\0';
+    return item + 1;
+}
+
+int pb_split_values(const char *text, const char *what, char ***items, size_t *n,
+                    struct pb_err *err)
+{
+    struct pb_quote q;
+    size_t len = strlen(text), count = 1, k = 0;
+    char open = 0;
+
+    *items = NULL;
+    *n = 0;
+    for (size_t i = 0; i < len; i++)
+        count += text[i] == ',';
+    /* As pb_split_list: the pointers, then the copy they point into (commas an upper bound). */
+    char **list = malloc((count + 1) * sizeof(*list) + len + 1);
+    if (!list)
+        return pb_err_set(err, -ENOMEM, "%s: out of memory splitting the values", what);
+    char *start = (char *)(list + count + 1), *p = start;
+    memcpy(start, text, len + 1);
+    for (;; p++) {
+        if (open && !*p) {
+            free(list);
+            return pb_err_set(err, -EINVAL, "%s: %s has an unterminated %c quote", what,
+                              pb_quote(&q, text), open);
+        }
+        if (open) {
+            open = *p == open ? 0 : open;
+            continue;
+        }
+        if (*p == '\'' || *p == '"')
+            open = *p;
+        if (*p && *p != ',')
+            continue;
+        int last = !*p;
+        /* "" alone is one empty value, as -p key= always was; empty between commas is a typo. */
+        if (p == start && !(last && k == 0)) {
+            free(list);
+            return pb_err_set(err, -EINVAL, "%s: %s has an empty item (number %zu)", what,
+                              pb_quote(&q, text), k + 1);
+        }
+        *p = '\0';
+        list[k++] = unquote(start, (size_t)(p - start));
+        if (last)
+            break;
+        start = p + 1;
+    }
+    list[k] = NULL;
+    *items = list;
+    *n = k;
+    return 0;
+}
+
 static int cmp_unsigned(const void *a, const void *b)
 {
     unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;

@@ -53,6 +53,17 @@ int pb_parse_duration_ns(const char *text, uint64_t *out);
  * memory runs out. */
 int pb_split_list(const char *text, const char *what, char ***items, size_t *n, struct pb_err *err);
 
+/* Splits -p's value list ("1Ki,64Ki", "'a,b',c") into *n values, owned as pb_split_list's
+ * items are (one block, NULL last, free(*items)). A comma inside single or double quotes does
+ * not split; there are no escapes (a quote ends at the next quote of its kind). An item wholly
+ * enclosed in one pair of quotes loses that pair ("'a,b'" is a,b and "''" the empty value);
+ * other quotes stay as written, for workloads that parse their own ("sh -c 'echo a,b'"). The
+ * empty text is one empty value, for the parameter's type to judge as before sweeps. -EINVAL,
+ * err naming `what` (e.g. "-p n") and the text, for an unterminated quote or an empty item
+ * ("1,,2", "1,", ","); *items is NULL and *n 0 then. Duplicates are the caller's. -ENOMEM. */
+int pb_split_values(const char *text, const char *what, char ***items, size_t *n,
+                    struct pb_err *err);
+
 /* -c's concurrency levels ("1,2,4", "1k"): whole numbers as pb_parse_uint reads them, each in
  * [min, max], none twice ("1,1" and "1000,1k" are -EINVAL naming the value). An allocated
  * array of *n levels in the order given (free(*levels)); NULL and 0 on failure (-EINVAL, or

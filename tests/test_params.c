@@ -537,6 +537,68 @@ static void test_split_list(void **state)
     free(big);
 }
 
+/* Splits -p's values, expecting want (NULL-terminated). */
+static void expect_values(const char *text, const char *const *want)
+{
+    char **items = NULL;
+    size_t n = 99, k = 0;
+    struct pb_err e = {{0}};
+    int rc = pb_split_values(text, "-p k", &items, &n, &e);
+    if (rc != 0)
+        fail_msg("split values \"%s\": %d %s", text, rc, e.msg);
+    for (; want[k]; k++)
+        assert_string_equal(items[k], want[k]);
+    assert_int_equal(n, k);
+    assert_null(items[n]);
+    free(items);
+}
+
+static void expect_values_error(const char *text, const char *msg)
+{
+    char **items = (char **)&err;
+    size_t n = 99;
+    struct pb_err e = {{0}};
+    if (pb_split_values(text, "-p k", &items, &n, &e) != -EINVAL)
+        fail_msg("split values \"%s\" did not fail", text);
+    assert_null(items);
+    assert_int_equal(n, 0);
+    assert_string_equal(e.msg, msg);
+}
+
+static void test_split_values(void **state)
+{
+    (void)state;
+    expect_values("1Ki", (const char *const[]){"1Ki", NULL});
+    expect_values("1Ki,64Ki,1Mi", (const char *const[]){"1Ki", "64Ki", "1Mi", NULL});
+    expect_values("1,1", (const char *const[]){"1", "1", NULL}); /* duplicates: the caller's */
+    expect_values(" a , b", (const char *const[]){" a ", " b", NULL}); /* the type judges */
+    expect_values("", (const char *const[]){"", NULL});                /* -p k= as before sweeps */
+    /* a pair around the whole item goes; commas inside quotes never split */
+    expect_values("'a,b'", (const char *const[]){"a,b", NULL});
+    expect_values("\"a,b\",c", (const char *const[]){"a,b", "c", NULL});
+    expect_values("x,'y'", (const char *const[]){"x", "y", NULL});
+    expect_values("''", (const char *const[]){"", NULL});
+    expect_values("'',x", (const char *const[]){"", "x", NULL});
+    expect_values("\"it's\"", (const char *const[]){"it's", NULL});
+    expect_values("'say \"hi\"'", (const char *const[]){"say \"hi\"", NULL});
+    /* quotes that do not enclose the whole item stay, for workloads that parse their own */
+    expect_values("sh -c 'echo a,b'", (const char *const[]){"sh -c 'echo a,b'", NULL});
+    expect_values("'a'b", (const char *const[]){"'a'b", NULL});
+    expect_values("'a''b'", (const char *const[]){"'a''b'", NULL});
+    expect_values("'a','b'", (const char *const[]){"a", "b", NULL});
+    /* no escapes: a backslash is a byte like another */
+    expect_values("a\\,b", (const char *const[]){"a\\", "b", NULL});
+    expect_values("'a\\',b", (const char *const[]){"a\\", "b", NULL});
+
+    expect_values_error(",", "-p k: ',' has an empty item (number 1)");
+    expect_values_error("1,,2", "-p k: '1,,2' has an empty item (number 2)");
+    expect_values_error("1,", "-p k: '1,' has an empty item (number 2)");
+    expect_values_error(",1", "-p k: ',1' has an empty item (number 1)");
+    expect_values_error("'a", "-p k: ''a' has an unterminated ' quote");
+    expect_values_error("a,\"b,c", "-p k: 'a,\"b,c' has an unterminated \" quote");
+    expect_values_error("'a'b'", "-p k: ''a'b'' has an unterminated ' quote");
+}
+
 static void expect_levels(const char *text, const unsigned *want, size_t nwant)
 {
     unsigned *levels = NULL;
@@ -722,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_parse_double),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_split_list),
+        cmocka_unit_test(test_split_values),
         cmocka_unit_test(test_parse_levels),
         cmocka_unit_test_setup(test_set_values, setup),
         cmocka_unit_test_setup(test_set_bool, setup),
