@@ -186,6 +186,21 @@ void pb_case_info_free(struct pb_case_info *c)
     memset(c, 0, sizeof(*c));
 }
 
+const char *pb_workload_kind_name(unsigned flags)
+{
+    unsigned f = flags & (PB_WL_CPU | PB_WL_IO);
+    return f == (PB_WL_CPU | PB_WL_IO) ? "cpu+io" : f == PB_WL_CPU ? "cpu" : f ? "io" : "none";
+}
+
+int pb_workload_kind_flags(const char *name)
+{
+    static const unsigned all[] = {0, PB_WL_CPU, PB_WL_IO, PB_WL_CPU | PB_WL_IO};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(name, pb_workload_kind_name(all[i])) == 0)
+            return (int)all[i];
+    return -1;
+}
+
 int pb_case_info_copy(struct pb_case_info *dst, const struct pb_case_info *src)
 {
     *dst = *src;

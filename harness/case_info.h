@@ -23,6 +23,9 @@ struct pb_case_param {
 struct pb_case_info {
     char *id; /* the canonical key: pb_case_info_finish */
     char *runner, *workload;
+    /* The workload's PB_WL_* flags as the document says them ("workload_kind"), so that a
+     * reader without the plug-in that ran it still knows its kind; -1 in an older document. */
+    int workload_flags;
     struct pb_case_param *params; /* in the workload's order */
     size_t nparams;
     int gather;           /* every task at once: no concurrency (eventloop) */
@@ -51,6 +54,9 @@ int pb_case_info_add_param(struct pb_case_info *c, const char *name, enum pb_par
  * never share an id. -ENOMEM. */
 int pb_case_info_finish(struct pb_case_info *c);
 void pb_case_info_free(struct pb_case_info *c);
+/* "cpu", "io", "cpu+io" or "none", and back (-1 for another text). */
+const char *pb_workload_kind_name(unsigned flags);
+int pb_workload_kind_flags(const char *name);
 /* A deep copy. -ENOMEM. */
 int pb_case_info_copy(struct pb_case_info *dst, const struct pb_case_info *src);
 /* A label for messages: "threads cpu.sumsq c=2" ("c=all" for a gather, concurrency 0). */

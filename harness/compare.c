@@ -488,6 +488,8 @@ static int gated(const struct pb_compare_opts *o, const struct pb_case_result *b
 
     if (!o->gate_auto)
         return o->gate[m];
+    if (bc->info.workload_flags >= 0) /* as the document says: a plug-in may not be loaded */
+        return pb_metric_gated(m, (unsigned)bc->info.workload_flags);
     wl = pb_workload_find(bc->info.workload);
     return pb_metric_gated(m, wl ? wl->flags : 0);
 }

@@ -1034,7 +1034,7 @@ static int read_reps(struct rd *r, const json_t *c, struct pb_case_result *out)
 static int read_case(struct rd *r, const json_t *c, struct pb_case_result *out)
 {
     struct pb_case_info *info = &out->info;
-    const char *id, *runner, *workload;
+    const char *id, *runner, *workload, *kind = NULL;
     json_t *conc;
     uint64_t warmups;
     int rc;
@@ -1043,8 +1043,16 @@ static int read_case(struct rd *r, const json_t *c, struct pb_case_result *out)
         return wrong(r, c, "an object");
     if ((rc = get_string(r, c, "id", REQUIRED, &id)) < 0 ||
         (rc = get_string(r, c, "runner", REQUIRED, &runner)) < 0 ||
-        (rc = get_string(r, c, "workload", REQUIRED, &workload)) < 0)
+        (rc = get_string(r, c, "workload", REQUIRED, &workload)) < 0 ||
+        (rc = get_string(r, c, "workload_kind", OPTIONAL, &kind)) < 0)
         return rc;
+    info->workload_flags = kind ? pb_workload_kind_flags(kind) : -1;
+    if (kind && info->workload_flags < 0) {
+        size_t mark = push_key(r, "workload_kind");
+        rc = wrong(r, json_object_get(c, "workload_kind"), "cpu, io, cpu+io or none");
+        pop(r, mark);
+        return rc;
+    }
     info->runner = strdup(runner);
     info->workload = strdup(workload);
     if (!info->runner || !info->workload)

@@ -317,6 +317,9 @@ static json_t *case_json(const struct pb_case_result *c)
     json_object_set_new(o, "id", json_string(i->id));
     json_object_set_new(o, "runner", json_string(i->runner));
     json_object_set_new(o, "workload", json_string(i->workload));
+    if (i->workload_flags >= 0)
+        json_object_set_new(o, "workload_kind",
+                            json_string(pb_workload_kind_name((unsigned)i->workload_flags)));
     json_object_set_new(o, "params", params);
     json_object_set_new(o, "concurrency", i->gather ? json_null() : json_integer(i->concurrency));
     json_object_set_new(o, "workers", json_integer(i->workers));

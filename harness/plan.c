@@ -152,6 +152,7 @@ int pb_case_info_from_spec(const struct pb_case_spec *c, struct pb_case_info *in
     memset(info, 0, sizeof(*info));
     info->runner = strdup(c->runner->name);
     info->workload = strdup(c->workload->name);
+    info->workload_flags = (int)(c->workload->flags & (PB_WL_CPU | PB_WL_IO));
     int rc = info->runner && info->workload ? 0 : -ENOMEM;
     for (size_t i = 0; i < c->params.count && rc == 0; i++) {
         const struct pb_param_def *d = &c->params.defs[i];
