@@ -787,5 +787,11 @@ json_t *pb_suite_of_case(const struct pb_case_spec *c)
     json_array_append_new(groups, group);
     json_object_set_new(suite, "name", json_string(c->id ? c->id : "one case"));
     json_object_set_new(suite, "groups", groups);
+    if (pb_plugin_count()) { /* the child loads what this process did, by real path */
+        json_t *plugins = json_array();
+        for (size_t i = 0; i < pb_plugin_count(); i++)
+            json_array_append_new(plugins, json_string(pb_plugin_at(i)->path));
+        json_object_set_new(suite, "plugins", plugins);
+    }
     return suite;
 }
