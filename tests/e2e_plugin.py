@@ -190,9 +190,13 @@ static const struct pb_workload_ops *const wls[] = {&wl};
 text = os.path.join(TMP, "text.so")
 with open(text, "w") as f:
     f.write("this is not a shared object\n")
+longtext = os.path.join(TMP, "longtext.so")  # long enough for an ELF header: a wrong one
+with open(longtext, "w") as f:
+    f.write("this is not a shared object either\n" * 100)
 bad = [
     ("missing file", os.path.join(TMP, "absent.so"), ["No such file"]),
     ("not a shared object", text, ["cannot load"]),
+    ("not a shared object (long)", longtext, ["cannot load", "ELF"]),
     ("no symbol", cc("nosym", "int pb_test_nothing(void) { return 1; }\n"),
      ["no symbol parbench_plugin"]),
     ("wrong ABI", cc("abi", WL % "abi.test" +
