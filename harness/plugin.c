@@ -43,37 +43,44 @@ static int check_names(const char *path, const struct pb_plugin *d, struct pb_er
     for (size_t i = 0; i < d->nrunners; i++) {
         const struct pb_runner_ops *r = d->runners[i];
         if (!r || !name_ok(r->name) || !r->run)
-            return pb_err_set(err, -EINVAL, "%s: runner %zu has no valid name or no run function",
-                              path, i);
+            return pb_err_set(err, -EINVAL,
+                              "plug-in %s: runner %zu has no valid name or no run function", path,
+                              i);
         const struct pb_runner_ops *other = pb_runner_find(r->name);
         const char *from = other ? pb_runner_origin(other) : NULL;
         if (other)
-            return pb_err_set(err, -EINVAL, "%s: runner %s is already %s", path,
-                              pb_quote(&q, r->name), from ? from : "a built-in runner");
+            return pb_err_set(err, -EINVAL, "plug-in %s: runner %s is taken by %s%s", path,
+                              pb_quote(&q, r->name), from ? "plug-in " : "a built-in runner",
+                              from ? from : "");
         for (size_t k = 0; k < i; k++)
             if (strcmp(d->runners[k]->name, r->name) == 0)
-                return pb_err_set(err, -EINVAL, "%s: runner %s is listed twice", path,
+                return pb_err_set(err, -EINVAL, "plug-in %s: runner %s is listed twice", path,
                                   pb_quote(&q, r->name));
     }
     for (size_t i = 0; i < d->nworkloads; i++) {
         const struct pb_workload_ops *w = d->workloads[i];
         if (!w || !name_ok(w->name) || !w->run)
-            return pb_err_set(err, -EINVAL, "%s: workload %zu has no valid name or no run function",
-                              path, i);
-        if (w->nparams > PB_PARAMS_MAX || (w->nparams && !w->params))
-            return pb_err_set(err, -EINVAL, "%s: workload %s has more than %d parameters", path,
-                              w->name, PB_PARAMS_MAX);
+            return pb_err_set(err, -EINVAL,
+                              "plug-in %s: workload %zu has no valid name or no run function", path,
+                              i);
+        if (w->nparams > PB_PARAMS_MAX)
+            return pb_err_set(err, -EINVAL, "plug-in %s: workload %s has more than %d parameters",
+                              path, w->name, PB_PARAMS_MAX);
+        if (w->nparams && !w->params)
+            return pb_err_set(err, -EINVAL, "plug-in %s: workload %s has nparams but no params",
+                              path, w->name);
         if (w->start && !w->cancel)
-            return pb_err_set(err, -EINVAL, "%s: workload %s has start but no cancel", path,
+            return pb_err_set(err, -EINVAL, "plug-in %s: workload %s has start but no cancel", path,
                               w->name);
         const struct pb_workload_ops *other = pb_workload_find(w->name);
         const char *from = other ? pb_workload_origin(other) : NULL;
         if (other)
-            return pb_err_set(err, -EINVAL, "%s: workload %s is already %s", path,
-                              pb_quote(&q, w->name), from ? from : "a built-in workload");
+            return pb_err_set(err, -EINVAL, "plug-in %s: workload %s is taken by %s%s", path,
+                              pb_quote(&q, w->name), from ? "plug-in " : "a built-in workload",
+                              from ? from : "");
         for (size_t k = 0; k < i; k++)
             if (strcmp(d->workloads[k]->name, w->name) == 0)
-                return pb_err_set(err, -EINVAL, "%s: workload %s is listed twice", path,
+                return pb_err_set(err, -EINVAL, "plug-in %s: workload %s is listed twice", path,
                                   pb_quote(&q, w->name));
     }
     return 0;

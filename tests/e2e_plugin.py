@@ -55,7 +55,7 @@ def reps(doc):
 def bytes_match(rep, tasks, size):
     """The document records bytes as bytes_per_s over wall_s: their product is bytes moved."""
     if "bytes_per_s" not in rep:
-        return True
+        return False
     moved = rep["bytes_per_s"] * rep["wall_s"]
     return abs(moved - tasks * size) <= 1e-6 * tasks * size + 1
 
@@ -79,6 +79,7 @@ if doc:
               (name, rep.get("bytes_per_s"), rep["wall_s"], TASKS, SIZE))
         check("bytes_per_s" in rep, name + ": bytes recorded")
         check(rep["workload"].get("compressed_bytes", 0) > 0, name + ": zlib's report kept")
+        check(c.get("workload_kind") == "cpu", name + ": workload_kind %s" % c.get("workload_kind"))
     plugins = {p["name"]: p for p in doc.get("plugins", [])}
     check(sorted(plugins) == ["openmp", "zlib"], "both plug-ins recorded: %s" % list(plugins))
     for name, path, rs, ws in (("zlib", ZLIB, [], ["zlib"]), ("openmp", OPENMP, ["openmp"], [])):
@@ -363,6 +364,58 @@ if "a" in docs:
     p = run(["compare", "--allow-disjoint", docs["a"], out])
     check("plug-in zlib ran only in the base document" in p.stdout + p.stderr,
           "compare: plug-in only in base:\n%s%s" % (p.stdout, p.stderr))
+
+# ---- --isolate: each repetition's child loads the plug-ins too ------------------------------
+doc, _ = run_doc(["-r", "threads,openmp", "-w", "zlib", "-c", "2", "-p", "size=4Ki", "-n", "50",
+                  "--repeat", "2", "--warmup", "0", "--isolate", "--plugin", ZLIB,
+                  "--plugin", OPENMP])
+if doc:
+    ok = [rep["tasks_ok"] for _, rep in reps(doc)]
+    check(ok == [50] * 4, "--isolate: every repetition ran its 50 tasks: %s" % ok)
+
+# ---- the gate knows a plug-in workload's kind from the document, without the plug-in --------
+iowl = cc("iowait", """#include <time.h>
+#include <parbench/parbench.h>
+static enum pb_status run(void *w, uint64_t i, uint64_t *b)
+{
+    struct timespec t = {0, 200000};
+    (void)w, (void)i, (void)b;
+    nanosleep(&t, NULL);
+    return PB_OK;
+}
+static const struct pb_workload_ops wl = {.name = "iowait", .flags = PB_WL_IO, .run = run};
+static const struct pb_workload_ops *const wls[] = {&wl};
+PB_PLUGIN("iowait", "1", NULL, 0, wls, 1);
+""")
+if iowl:
+    out = os.path.join(TMP, "io.json")
+    run(["run", "-r", "threads", "-w", "iowait", "-c", "2", "-n", "100", "--repeat", "3",
+         "--warmup", "0", "--plugin", iowl, "-o", out, "--quiet"], expect=0)
+    if check(os.path.exists(out), "iowait document written"):
+        with open(out) as f:
+            kind = json.load(f)["cases"][0].get("workload_kind")
+        check(kind == "io", "iowait: workload_kind %s" % kind)
+        p = run(["compare", "--json", out, out])  # no --plugin: the document says the kind
+        try:
+            rows = json.loads(p.stdout)["comparisons"]
+        except (ValueError, KeyError):
+            rows = []
+        gated = sorted(r["metric"] for r in rows if r.get("gated"))
+        check(gated == ["latency_p99", "throughput"],
+              "compare gates an I/O plug-in workload's throughput and p99: %s" % gated)
+
+# ---- the report names the plug-ins ------------------------------------------------------------
+if "a" in docs:
+    rep_dir = os.path.join(TMP, "report")
+    p = subprocess.run([os.path.join(SOURCE, "scripts", "report"), docs["a"], "-o", rep_dir],
+                       capture_output=True, text=True, timeout=240,
+                       env=dict(os.environ, PARBENCH=PARBENCH))
+    html = ""
+    if check(p.returncode == 0, "report: exit %d\n%s" % (p.returncode, p.stderr)):
+        with open(os.path.join(rep_dir, "report.html")) as f:
+            html = f.read()
+    check("plug-ins" in html and "zlib 1.0.0" in html and sha256(ZLIB)[:12] in html,
+          "the report names plug-in zlib, its version and its sha256")
 
 # ---- the binary exports exactly what the header declares ------------------------------------
 with open(os.path.join(INCLUDE, "parbench", "parbench.h")) as f:
