@@ -212,6 +212,42 @@ static void note_differences(json_t *root, const struct pb_doc *docs, size_t n)
     }
 }
 
+/* Every plug-in build any input ran, once; a plug-in in two builds is named in a warning. */
+static void merge_plugins(json_t *root, const struct pb_doc *docs, size_t n)
+{
+    json_t *all = json_array(), *p, *q;
+    size_t i, k, j;
+    for (i = 0; i < n; i++)
+        json_array_foreach(json_object_get(docs[i].root, "plugins"), k, p)
+        {
+            const char *name = json_string_value(json_object_get(p, "name"));
+            const char *sha = json_string_value(json_object_get(p, "sha256"));
+            int seen = 0;
+            if (!name || !sha)
+                continue;
+            json_array_foreach(all, j, q)
+            {
+                if (strcmp(name, json_string_value(json_object_get(q, "name"))))
+                    continue;
+                if (strcmp(sha, json_string_value(json_object_get(q, "sha256"))) == 0) {
+                    seen = 1;
+                    break;
+                }
+                char *msg = NULL;
+                if (asprintf(&msg, "merged documents ran different builds of plug-in %s (%s)", name,
+                             docs[i].path) >= 0)
+                    json_array_append_new(json_object_get(root, "warnings"), json_string(msg));
+                free(msg);
+            }
+            if (!seen)
+                json_array_append(all, p);
+        }
+    if (json_array_size(all))
+        json_object_set_new(root, "plugins", all);
+    else
+        json_decref(all);
+}
+
 /* Start and end span every input; completeness and the stop reason are the worst of them. */
 static void merge_header(json_t *root, const struct pb_doc *docs, size_t n)
 {
@@ -247,6 +283,7 @@ static void merge_header(json_t *root, const struct pb_doc *docs, size_t n)
         json_object_set_new(settings, "repeat", json_integer(repeat));
     json_object_set_new(root, "merged_from", from);
     note_differences(root, docs, n);
+    merge_plugins(root, docs, n);
     if (n > 1) {
         char msg[200];
         snprintf(msg, sizeof(msg),

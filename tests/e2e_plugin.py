@@ -365,6 +365,19 @@ if "a" in docs:
     check("plug-in zlib ran only in the base document" in p.stdout + p.stderr,
           "compare: plug-in only in base:\n%s%s" % (p.stdout, p.stderr))
 
+# ---- merge keeps every plug-in build its inputs ran, and says when they differ -------------
+if "a" in docs and "oot" in docs:
+    out = os.path.join(TMP, "merged.json")
+    p = run(["merge", docs["a"], docs["oot"], "-o", out])
+    if check(p.returncode == 0 and os.path.exists(out), "merge: %s" % p.stderr):
+        with open(out) as f:
+            merged = json.load(f)
+        builds = sorted((x["name"], x["version"]) for x in merged.get("plugins", []))
+        check(builds == [("zlib", "1.0.0"), ("zlib", "1.0.1")], "merge: both builds: %s" % builds)
+        check(any("different builds of plug-in zlib" in w for w in merged["warnings"]),
+              "merge: warns of the two builds: %s" % merged["warnings"])
+        pbtest.validate(merged, "merged document")
+
 # ---- --isolate: each repetition's child loads the plug-ins too ------------------------------
 doc, _ = run_doc(["-r", "threads,openmp", "-w", "zlib", "-c", "2", "-p", "size=4Ki", "-n", "50",
                   "--repeat", "2", "--warmup", "0", "--isolate", "--plugin", ZLIB,
