@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness/clock.h"
+#include "harness/cmdline.h"
 #include "harness/console.h"
 #include "harness/doc_write.h"
 #include "harness/driver.h"
@@ -36,10 +37,13 @@ static void usage(FILE *out)
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
           "                    [-p key=value ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
+          "       parbench run -r RUNNER[,..] [options] -- COMMAND [ARGS...]\n"
           "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
           "                    [--cases FILE]\n"
+          "-- COMMAND ARGS is -w exec -p cmd=COMMAND ARGS, quoted so that exec splits it back\n"
+          "into exactly those words (no shell).\n"
           "--cases runs only the cases whose ids FILE lists, one a line (part of a suite).\n"
           "--interleave runs the cases' repetitions round-robin, each round in a random order\n"
           "(reproducible with --interleave-seed), and pairs speed-ups round by round.\n",
@@ -54,6 +58,7 @@ struct run_opts {
     size_t nparams;
     const char *workload, *url;
     const char *cases; /* --cases FILE: the ids to keep, one a line */
+    char *command;     /* -- COMMAND ARGS, quoted for exec's cmd; NULL without -- */
     struct pb_case_settings set;
     unsigned *levels;
     size_t nlevels;
@@ -74,6 +79,7 @@ static void opts_free(struct run_opts *o)
     free(o->levels_text);
     free(o->params);
     free(o->levels);
+    free(o->command);
 }
 
 /* Appends to a growing list of pointers. */
@@ -209,17 +215,53 @@ static int add_list(const char *opt, const char *text, char ***list, size_t *n, 
     return rc;
 }
 
+/* -- COMMAND ARGS: the words after the --, as given, quoted into exec's cmd. getopt stops at
+ * the -- and has moved any stray argument before it to after it, so the words are found in
+ * the order argv had (orig); a -- that was an option's value is no separator. */
+static int take_command(int argc, char **argv, char **orig, const char *last_optarg,
+                        struct run_opts *o, struct pb_err *err)
+{
+    struct pb_quote q;
+    const char *dd = optind > 1 ? argv[optind - 1] : NULL;
+    int at = 0;
+    if (!dd || strcmp(dd, "--") || dd == last_optarg)
+        return optind < argc
+                   ? pb_err_set(err, -EINVAL, "unexpected argument %s", pb_quote(&q, argv[optind]))
+                   : 0;
+    while (orig[at] != dd)
+        at++;
+    if (argc - optind > argc - at - 1) /* a stray argument before the -- */
+        return pb_err_set(err, -EINVAL, "unexpected argument %s", pb_quote(&q, argv[optind]));
+    if (at + 1 == argc)
+        return pb_err_set(err, -EINVAL, "--: no command after it");
+    size_t len = pb_cmdline_quote(orig + at + 1, (size_t)(argc - at - 1), NULL, 0);
+    if (len >= PB_PARAM_STRMAX)
+        return pb_err_set(err, -EINVAL, "--: the command is %zu characters quoted, at most %d", len,
+                          PB_PARAM_STRMAX - 1);
+    if (!(o->command = malloc(len + 1)))
+        return pb_err_set(err, -ENOMEM, "out of memory");
+    pb_cmdline_quote(orig + at + 1, (size_t)(argc - at - 1), o->command, len + 1);
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_plan *plan,
                          struct pb_err *err)
 {
     struct pb_case_settings *s = &o->set;
     struct pb_quote q;
+    const char *last_optarg = NULL;
     int rc = 0, opt;
+    /* argv as given: getopt reorders it */
+    char **orig = malloc(((size_t)argc + 1) * sizeof(*orig));
+    if (!orig)
+        return pb_err_set(err, -ENOMEM, "out of memory");
+    memcpy(orig, argv, ((size_t)argc + 1) * sizeof(*orig));
     pb_case_settings_default(s);
     o->interleave = -1;
     optind = 1;
     opterr = 0;
     while (rc == 0 && (opt = getopt_long(argc, argv, ":r:w:c:n:p:o:", long_opts, NULL)) != -1) {
+        last_optarg = optarg;
         switch (opt) {
         case 'r':
             rc = add_list("-r", optarg, &o->runners, &o->nrunners, err);
@@ -330,6 +372,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         case OPT_HELP:
             usage(stdout);
+            free(orig);
             return 1;
         case ':':
             rc = pb_err_set(err, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
@@ -340,8 +383,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         }
     }
-    if (rc == 0 && optind < argc)
-        rc = pb_err_set(err, -EINVAL, "unexpected argument %s", pb_quote(&q, argv[optind]));
+    if (rc == 0)
+        rc = take_command(argc, argv, orig, last_optarg, o, err);
+    free(orig);
     return rc;
 }
 
@@ -363,10 +407,10 @@ static int load_suite(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
         {offsetof(struct run_opts, queue_given), "--queue-depth"},
         {offsetof(struct run_opts, loops_given), "--loops"},
     };
-    if (o->nrunners || o->workload || o->nlevel_opts || o->nparams || o->url)
+    if (o->nrunners || o->workload || o->nlevel_opts || o->nparams || o->url || o->command)
         return pb_err_set(err, -EINVAL,
-                          "--suite describes the matrix: drop -r, -w, -c, -p and "
-                          "--url");
+                          "--suite describes the matrix: drop -r, -w, -c, -p, --url and "
+                          "-- COMMAND");
     for (size_t i = 0; i < sizeof(matrix_opts) / sizeof(matrix_opts[0]); i++)
         if (*(const int *)((const char *)o + matrix_opts[i].offset))
             return pb_err_set(
@@ -443,6 +487,13 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     struct pb_quote q;
     if (plan->suite[0])
         return load_suite(o, plan, err);
+    if (o->command && o->workload && strcmp(o->workload, "exec"))
+        return pb_err_set(err, -EINVAL,
+                          "-- COMMAND runs the exec workload: drop -w %s, or the -- and what "
+                          "follows it",
+                          pb_quote(&q, o->workload));
+    if (o->command)
+        o->workload = "exec";
     if (!o->workload)
         return pb_err_set(err, -EINVAL, "no workload: give -w NAME ('parbench list' shows them)");
     const struct pb_workload_ops *w = pb_workload_find(o->workload);
@@ -479,6 +530,12 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
         else
             rc = add_axis(&ax, w, o->params[i], (size_t)(eq - o->params[i]), eq + 1, "-p", err);
     }
+    /* -- COMMAND is -p cmd=COMMAND; both would be the command twice. */
+    for (size_t i = 0; rc == 0 && o->command && i < ax.n; i++)
+        if (strcmp(ax.keys[i], "cmd") == 0)
+            rc = pb_err_set(err, -EINVAL, "-p cmd= and -- COMMAND both give the command: give one");
+    if (rc == 0 && o->command)
+        rc = add_axis(&ax, w, "cmd", 3, o->command, "--", err);
     /* --url is -p url=URL, for a workload with a url parameter. */
     if (rc == 0 && o->url)
         rc = add_axis(&ax, w, "url", 3, o->url, "--url", err);
