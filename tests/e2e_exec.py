@@ -5,11 +5,12 @@ survives), a command killed by a signal, and the -- shorthand and its usage erro
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
 
-from pbtest import check, done, run, validate
+from pbtest import PARBENCH, check, done, run, validate
 
 RUNNERS = "serial,threads,processes,eventloop,semaphore"
 ONCE = ["--repeat", "1", "--warmup", "0"]
@@ -182,6 +183,29 @@ if doc:
               (c["runner"], rep["failures"]))
 left = survivors("sleep " + marker2)
 check(not left, "exec: a background process left in the command's group is killed: %s" % left)
+
+# a stop (SIGINT) while commands run: after --grace their groups are killed too
+marker3 = "32.%d" % (os.getpid() % 100000)
+for runner in ("threads", "processes", "eventloop"):
+    conc = [] if runner == "eventloop" else ["-c", "2"]
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "r.json")
+        p = subprocess.Popen(
+            [PARBENCH, "run", "-r", runner, "-n", "4", "--grace", "100ms", "-w", "exec",
+             "-p", "shell=1", "-p", "cmd=sleep %s & sleep %s" % (marker3, marker3),
+             "-o", out, "--quiet"] + conc + ONCE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(100):  # until the commands run (or 5 s)
+            if subprocess.run(["pgrep", "-f", "sleep " + marker3],
+                              capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        check(p.returncode == 130 and os.path.exists(out),
+              "exec %s: SIGINT is exit 130 with a document: %d %r" % (runner, p.returncode, err))
+    left = survivors("sleep " + marker3)
+    check(not left, "exec %s: no command survives a stop: %s" % (runner, left))
 
 # usage: -- with another workload, with -p cmd=, with nothing after it
 for args, what in ((["-w", "io.sleep", "--", "/bin/true"], "drop -w"),
