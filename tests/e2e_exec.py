@@ -170,7 +170,7 @@ if doc:
     for c, rep in reps(doc):
         check(rep["failures"].get("timeout") == 4 and rep["tasks_ok"] == 0,
               "exec %s: 4 timeouts, got %s" % (c["runner"], rep["failures"]))
-left = survivors("sleep " + marker)
+left = survivors("^sleep " + marker)
 check(not left, "exec --timeout: no sleep of the commands' groups survives: %s" % left)
 # what a command leaves behind in its group when it exits is killed too
 marker2 = "31.%d" % (os.getpid() % 100000)
@@ -181,7 +181,7 @@ if doc:
     for c, rep in reps(doc):
         check(rep["tasks_ok"] == 3, "exec %s: a command that exits is done: %s" %
               (c["runner"], rep["failures"]))
-left = survivors("sleep " + marker2)
+left = survivors("^sleep " + marker2)
 check(not left, "exec: a background process left in the command's group is killed: %s" % left)
 
 # a stop (SIGINT) while commands run: after --grace their groups are killed too
@@ -196,7 +196,7 @@ for runner in ("threads", "processes", "eventloop"):
              "-o", out, "--quiet"] + conc + ONCE,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         for _ in range(100):  # until the commands run (or 5 s)
-            if subprocess.run(["pgrep", "-f", "sleep " + marker3],
+            if subprocess.run(["pgrep", "-f", "^sleep " + marker3],
                               capture_output=True).returncode == 0:
                 break
             time.sleep(0.05)
@@ -204,7 +204,7 @@ for runner in ("threads", "processes", "eventloop"):
         _, err = p.communicate(timeout=60)
         check(p.returncode == 130 and os.path.exists(out),
               "exec %s: SIGINT is exit 130 with a document: %d %r" % (runner, p.returncode, err))
-    left = survivors("sleep " + marker3)
+    left = survivors("^sleep " + marker3)
     check(not left, "exec %s: no command survives a stop: %s" % (runner, left))
 
 # usage: -- with another workload, with -p cmd=, with nothing after it
