@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness/clock.h"
+#include "harness/cmdline.h"
 #include "harness/console.h"
 #include "harness/doc_write.h"
 #include "harness/driver.h"
@@ -38,12 +39,15 @@ static void usage(FILE *out)
           "                    [-p key=V[,..] ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--plugin FILE ...]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
+          "       parbench run -r RUNNER[,..] [options] -- COMMAND [ARGS...]\n"
           "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
           "                    [--cases FILE] [--plugin FILE ...]\n"
           "-p key=V1,V2 sweeps the parameter as -c sweeps levels, one case per value; a value\n"
           "with a comma goes in quotes: -p \"dir='/tmp/a,b'\".\n"
+          "-- COMMAND ARGS is -w exec -p cmd=COMMAND ARGS, quoted so that exec splits it back\n"
+          "into exactly those words (no shell; one value, whatever its commas).\n"
           "--plugin loads a shared object's runners and workloads (also PARBENCH_PLUGINS=A:B).\n"
           "--cases runs only the cases whose ids FILE lists, one a line (part of a suite).\n"
           "--interleave runs the cases' repetitions round-robin, each round in a random order\n"
@@ -59,6 +63,7 @@ struct run_opts {
     size_t nparams;
     const char *workload, *url;
     const char *cases; /* --cases FILE: the ids to keep, one a line */
+    char *command;     /* -- COMMAND ARGS, quoted for exec's cmd; NULL without -- */
     struct pb_case_settings set;
     unsigned *levels;
     size_t nlevels;
@@ -79,6 +84,7 @@ static void opts_free(struct run_opts *o)
     free(o->levels_text);
     free(o->params);
     free(o->levels);
+    free(o->command);
 }
 
 /* Appends to a growing list of pointers. */
@@ -216,17 +222,53 @@ static int add_list(const char *opt, const char *text, char ***list, size_t *n, 
     return rc;
 }
 
+/* -- COMMAND ARGS: the words after the --, as given, quoted into exec's cmd. getopt stops at
+ * the -- and has moved any stray argument before it to after it, so the words are found in
+ * the order argv had (orig); a -- that was an option's value is no separator. */
+static int take_command(int argc, char **argv, char **orig, const char *last_optarg,
+                        struct run_opts *o, struct pb_err *err)
+{
+    struct pb_quote q;
+    const char *dd = optind > 1 ? argv[optind - 1] : NULL;
+    int at = 0;
+    if (!dd || strcmp(dd, "--") || dd == last_optarg)
+        return optind < argc
+                   ? pb_err_set(err, -EINVAL, "unexpected argument %s", pb_quote(&q, argv[optind]))
+                   : 0;
+    while (orig[at] != dd)
+        at++;
+    if (argc - optind > argc - at - 1) /* a stray argument before the -- */
+        return pb_err_set(err, -EINVAL, "unexpected argument %s", pb_quote(&q, argv[optind]));
+    if (at + 1 == argc)
+        return pb_err_set(err, -EINVAL, "--: no command after it");
+    size_t len = pb_cmdline_quote(orig + at + 1, (size_t)(argc - at - 1), NULL, 0);
+    if (len >= PB_PARAM_STRMAX)
+        return pb_err_set(err, -EINVAL, "--: the command is %zu characters quoted, at most %d", len,
+                          PB_PARAM_STRMAX - 1);
+    if (!(o->command = malloc(len + 1)))
+        return pb_err_set(err, -ENOMEM, "out of memory");
+    pb_cmdline_quote(orig + at + 1, (size_t)(argc - at - 1), o->command, len + 1);
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_plan *plan,
                          struct pb_err *err)
 {
     struct pb_case_settings *s = &o->set;
     struct pb_quote q;
+    const char *last_optarg = NULL;
     int rc = 0, opt;
+    /* argv as given: getopt reorders it */
+    char **orig = malloc(((size_t)argc + 1) * sizeof(*orig));
+    if (!orig)
+        return pb_err_set(err, -ENOMEM, "out of memory");
+    memcpy(orig, argv, ((size_t)argc + 1) * sizeof(*orig));
     pb_case_settings_default(s);
     o->interleave = -1;
     optind = 1;
     opterr = 0;
     while (rc == 0 && (opt = getopt_long(argc, argv, ":r:w:c:n:p:o:", long_opts, NULL)) != -1) {
+        last_optarg = optarg;
         switch (opt) {
         case 'r':
             rc = add_list("-r", optarg, &o->runners, &o->nrunners, err);
@@ -340,6 +382,7 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         case OPT_HELP:
             usage(stdout);
+            free(orig);
             return 1;
         case ':':
             rc = pb_err_set(err, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
@@ -350,8 +393,9 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         }
     }
-    if (rc == 0 && optind < argc)
-        rc = pb_err_set(err, -EINVAL, "unexpected argument %s", pb_quote(&q, argv[optind]));
+    if (rc == 0)
+        rc = take_command(argc, argv, orig, last_optarg, o, err);
+    free(orig);
     return rc;
 }
 
@@ -373,10 +417,10 @@ static int load_suite(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
         {offsetof(struct run_opts, queue_given), "--queue-depth"},
         {offsetof(struct run_opts, loops_given), "--loops"},
     };
-    if (o->nrunners || o->workload || o->nlevel_opts || o->nparams || o->url)
+    if (o->nrunners || o->workload || o->nlevel_opts || o->nparams || o->url || o->command)
         return pb_err_set(err, -EINVAL,
-                          "--suite describes the matrix: drop -r, -w, -c, -p and "
-                          "--url");
+                          "--suite describes the matrix: drop -r, -w, -c, -p, --url and "
+                          "-- COMMAND");
     for (size_t i = 0; i < sizeof(matrix_opts) / sizeof(matrix_opts[0]); i++)
         if (*(const int *)((const char *)o + matrix_opts[i].offset))
             return pb_err_set(
@@ -531,15 +575,16 @@ static int add_param(struct axes *a, const struct pb_workload_ops *w, const char
 }
 
 /* --url URL: url's one value, commas and all (a URL's query may have them). */
-static int add_url(struct axes *a, const struct pb_workload_ops *w, const char *url,
-                   struct pb_err *err)
+/* One value for key, commas and all: --url's, and the command after --. */
+static int add_single(struct axes *a, const struct pb_workload_ops *w, const char *key,
+                      const char *value, const char *opt, struct pb_err *err)
 {
-    int rc = check_key(a, w, "url", 3, "--url", err);
+    int rc = check_key(a, w, key, strlen(key), opt, err);
     if (rc == 0)
-        rc = check_values(w, "url", url, (char *const *)&url, 1, err);
+        rc = check_values(w, key, value, (char *const *)&value, 1, err);
     if (rc < 0)
         return rc;
-    a->one[a->n] = url;
+    a->one[a->n] = value;
     a->axes[a->n] =
         (struct pb_param_axis){.key = a->keys[a->n], .values = &a->one[a->n], .count = 1};
     a->n++;
@@ -551,6 +596,13 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
     struct pb_quote q;
     if (plan->suite[0])
         return load_suite(o, plan, err);
+    if (o->command && o->workload && strcmp(o->workload, "exec"))
+        return pb_err_set(err, -EINVAL,
+                          "-- COMMAND runs the exec workload: drop -w %s, or the -- and what "
+                          "follows it",
+                          pb_quote(&q, o->workload));
+    if (o->command)
+        o->workload = "exec";
     if (!o->workload)
         return pb_err_set(err, -EINVAL, "no workload: give -w NAME ('parbench list' shows them)");
     const struct pb_workload_ops *w = pb_workload_find(o->workload);
@@ -582,9 +634,15 @@ static int build_plan(struct run_opts *o, struct pb_plan *plan, struct pb_err *e
         rc = parse_levels(o, err);
     for (size_t i = 0; rc == 0 && i < o->nparams; i++)
         rc = add_param(&ax, w, o->params[i], err);
-    /* --url is -p url=URL, for a workload with a url parameter. */
+    /* -- COMMAND is -p cmd=COMMAND; both would be the command twice. */
+    for (size_t i = 0; rc == 0 && o->command && i < ax.n; i++)
+        if (strcmp(ax.keys[i], "cmd") == 0)
+            rc = pb_err_set(err, -EINVAL, "-p cmd= and -- COMMAND both give the command: give one");
+    if (rc == 0 && o->command)
+        rc = add_single(&ax, w, "cmd", o->command, "--", err);
+    /* --url is -p url=URL (one value), for a workload with a url parameter. */
     if (rc == 0 && o->url)
-        rc = add_url(&ax, w, o->url, err);
+        rc = add_single(&ax, w, "url", o->url, "--url", err);
     unsigned one = 1;
     struct pb_matrix m = {
         .workload = w,

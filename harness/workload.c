@@ -1,6 +1,20 @@
 /* Calls through the workload contract's optional callbacks. */
 #include "harness/workload.h"
 
+#include <stdatomic.h>
+
+static _Atomic pid_t task_pgroup;
+
+void pb_task_pgroup_set(pid_t pgid)
+{
+    atomic_store_explicit(&task_pgroup, pgid, memory_order_relaxed);
+}
+
+pid_t pb_task_pgroup(void)
+{
+    return atomic_load_explicit(&task_pgroup, memory_order_relaxed);
+}
+
 int pb_workload_preflight(const struct pb_workload_ops *w, const struct pb_workload_env *env,
                           struct pb_err *err)
 {

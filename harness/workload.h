@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -13,6 +14,13 @@
 #include "harness/load.h"
 #include "harness/params.h"
 #include "harness/record.h"
+
+/* The process group the calling worker's task runs a command in (exec), 0 when none. A process
+ * worker whose --timeout expires exits at once, from a signal handler: it kills this group
+ * first, so that the command does not outlive the task. Only a process worker reads it (a
+ * process runs one task at a time); in-process workers may set it, to no effect. */
+void pb_task_pgroup_set(pid_t pgid);
+pid_t pb_task_pgroup(void); /* async-signal-safe */
 
 /* Calls through the optional callbacks, doing nothing (and succeeding) where one is NULL. */
 int pb_workload_preflight(const struct pb_workload_ops *w, const struct pb_workload_env *env,

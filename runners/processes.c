@@ -73,6 +73,9 @@ static void on_task_timeout(int sig)
 {
     if (atomic_load(&my_slot->busy)) {
         atomic_store(&my_slot->timed_out_gen, atomic_load(&my_slot->task_gen));
+        pid_t group = pb_task_pgroup(); /* a command the task runs (exec) goes with it */
+        if (group > 0)
+            kill(-group, SIGKILL);
         _exit(1);
     }
 }
