@@ -27,105 +27,110 @@ static const struct pb_workload_ops *const builtin_workloads[] = {
 };
 #define NBUILTIN_WORKLOADS (sizeof(builtin_workloads) / sizeof(builtin_workloads[0]))
 
-size_t pb_runner_count(void)
+/* Runners and workloads are listed alike: the built-ins, then each plug-in's, in load order. */
+enum kind { RUNNERS, WORKLOADS };
+
+static size_t builtin_count(enum kind k)
 {
-    size_t n = NBUILTIN_RUNNERS;
+    return k == RUNNERS ? NBUILTIN_RUNNERS : NBUILTIN_WORKLOADS;
+}
+
+static size_t plugin_entries(enum kind k, const struct pb_plugin *d)
+{
+    return k == RUNNERS ? d->nrunners : d->nworkloads;
+}
+
+static const char *name_of(enum kind k, const void *e)
+{
+    return k == RUNNERS ? ((const struct pb_runner_ops *)e)->name
+                        : ((const struct pb_workload_ops *)e)->name;
+}
+
+/* The i-th entry, and the plug-in it comes from (NULL: built in); NULL past the last. */
+static const void *entry_at(enum kind k, size_t i, const struct pb_plugin_loaded **from)
+{
+    *from = NULL;
+    if (i < builtin_count(k))
+        return k == RUNNERS ? (const void *)builtin_runners[i] : (const void *)builtin_workloads[i];
+    i -= builtin_count(k);
+    for (size_t p = 0; p < pb_plugin_count(); p++) {
+        const struct pb_plugin_loaded *pl = pb_plugin_at(p);
+        if (i < plugin_entries(k, pl->desc)) {
+            *from = pl;
+            return k == RUNNERS ? (const void *)pl->desc->runners[i]
+                                : (const void *)pl->desc->workloads[i];
+        }
+        i -= plugin_entries(k, pl->desc);
+    }
+    return NULL;
+}
+
+static size_t count(enum kind k)
+{
+    size_t n = builtin_count(k);
     for (size_t p = 0; p < pb_plugin_count(); p++)
-        n += pb_plugin_at(p)->desc->nrunners;
+        n += plugin_entries(k, pb_plugin_at(p)->desc);
     return n;
 }
 
-/* The i-th runner, and the plug-in it comes from (NULL: built in). */
-static const struct pb_runner_ops *runner_at(size_t i, const struct pb_plugin_loaded **from)
+static const void *find(enum kind k, const char *name)
 {
-    *from = NULL;
-    if (i < NBUILTIN_RUNNERS)
-        return builtin_runners[i];
-    i -= NBUILTIN_RUNNERS;
-    for (size_t p = 0; p < pb_plugin_count(); p++) {
-        const struct pb_plugin_loaded *pl = pb_plugin_at(p);
-        if (i < pl->desc->nrunners) {
-            *from = pl;
-            return pl->desc->runners[i];
-        }
-        i -= pl->desc->nrunners;
-    }
+    const struct pb_plugin_loaded *from;
+    const void *e;
+    for (size_t i = 0; (e = entry_at(k, i, &from)); i++)
+        if (strcmp(name_of(k, e), name) == 0)
+            return e;
     return NULL;
 }
 
-static const struct pb_workload_ops *workload_at(size_t i, const struct pb_plugin_loaded **from)
+static const char *origin(enum kind k, const void *entry)
 {
-    *from = NULL;
-    if (i < NBUILTIN_WORKLOADS)
-        return builtin_workloads[i];
-    i -= NBUILTIN_WORKLOADS;
-    for (size_t p = 0; p < pb_plugin_count(); p++) {
-        const struct pb_plugin_loaded *pl = pb_plugin_at(p);
-        if (i < pl->desc->nworkloads) {
-            *from = pl;
-            return pl->desc->workloads[i];
-        }
-        i -= pl->desc->nworkloads;
-    }
+    const struct pb_plugin_loaded *from;
+    const void *e;
+    for (size_t i = 0; (e = entry_at(k, i, &from)); i++)
+        if (e == entry)
+            return from ? from->path : NULL;
     return NULL;
+}
+
+size_t pb_runner_count(void)
+{
+    return count(RUNNERS);
 }
 
 const struct pb_runner_ops *pb_runner_at(size_t i)
 {
     const struct pb_plugin_loaded *from;
-    return runner_at(i, &from);
+    return entry_at(RUNNERS, i, &from);
+}
+
+const struct pb_runner_ops *pb_runner_find(const char *name)
+{
+    return find(RUNNERS, name);
+}
+
+const char *pb_runner_origin(const struct pb_runner_ops *r)
+{
+    return origin(RUNNERS, r);
 }
 
 size_t pb_workload_count(void)
 {
-    size_t n = NBUILTIN_WORKLOADS;
-    for (size_t p = 0; p < pb_plugin_count(); p++)
-        n += pb_plugin_at(p)->desc->nworkloads;
-    return n;
+    return count(WORKLOADS);
 }
 
 const struct pb_workload_ops *pb_workload_at(size_t i)
 {
     const struct pb_plugin_loaded *from;
-    return workload_at(i, &from);
-}
-
-const struct pb_runner_ops *pb_runner_find(const char *name)
-{
-    const struct pb_runner_ops *r;
-    const struct pb_plugin_loaded *from;
-    for (size_t i = 0; (r = runner_at(i, &from)); i++)
-        if (strcmp(r->name, name) == 0)
-            return r;
-    return NULL;
+    return entry_at(WORKLOADS, i, &from);
 }
 
 const struct pb_workload_ops *pb_workload_find(const char *name)
 {
-    const struct pb_workload_ops *w;
-    const struct pb_plugin_loaded *from;
-    for (size_t i = 0; (w = workload_at(i, &from)); i++)
-        if (strcmp(w->name, name) == 0)
-            return w;
-    return NULL;
-}
-
-const char *pb_runner_origin(const struct pb_runner_ops *r)
-{
-    const struct pb_runner_ops *x;
-    const struct pb_plugin_loaded *from;
-    for (size_t i = 0; (x = runner_at(i, &from)); i++)
-        if (x == r)
-            return from ? from->path : NULL;
-    return NULL;
+    return find(WORKLOADS, name);
 }
 
 const char *pb_workload_origin(const struct pb_workload_ops *w)
 {
-    const struct pb_workload_ops *x;
-    const struct pb_plugin_loaded *from;
-    for (size_t i = 0; (x = workload_at(i, &from)); i++)
-        if (x == w)
-            return from ? from->path : NULL;
-    return NULL;
+    return origin(WORKLOADS, w);
 }
