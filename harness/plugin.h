@@ -13,6 +13,8 @@
 #include "harness/error.h"
 #include "harness/sha256.h"
 
+#define PB_PLUGINS_MAX 64
+
 struct pb_plugin_loaded {
     char path[PATH_MAX]; /* the file's real path */
     char sha256[PB_SHA256_HEX];
@@ -23,7 +25,6 @@ struct pb_plugin_loaded {
  * naming the file and the problem (not found, not a shared object, a symbol it needs missing,
  * no descriptor, another ABI, a name a built-in or another plug-in has), -ENOMEM, -ENOSPC
  * beyond PB_PLUGINS_MAX. Nothing of a refused plug-in is registered. */
-#define PB_PLUGINS_MAX 64
 int pb_plugin_load(const char *path, struct pb_err *err);
 /* Loads every file of PARBENCH_PLUGINS (a list separated by ':'), when it is set. */
 int pb_plugin_load_env(struct pb_err *err);
