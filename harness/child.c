@@ -45,7 +45,9 @@ struct report {
 struct plan {
     const char *exe;
     char *const *argv;
-    int src[3];
+    char *const *envp;
+    int src[3 + PB_CHILD_PASS_MAX];
+    int nsrc; /* the child's descriptors 0..nsrc-1; its report descriptor is nsrc */
     int report_fd;
     int new_pgroup, pin, hold_stops;
     cpu_set_t cpus;
@@ -68,7 +70,7 @@ static void __attribute__((noreturn)) child_main(const struct plan *p)
 {
     struct sigaction dfl;
     sigset_t none;
-    int copy[3] = {-1, -1, -1}, rep = p->report_fd;
+    int copy[3 + PB_CHILD_PASS_MAX], rep = p->report_fd, top = p->nsrc;
 
     /* a handler of the parent's must not run here, and what it ignores (SIGPIPE: the server,
      * libcurl) must not stay ignored in the program it runs */
@@ -95,27 +97,30 @@ static void __attribute__((noreturn)) child_main(const struct plan *p)
     if (p->pin >= 0 && sched_setaffinity(0, sizeof(p->cpus), &p->cpus) < 0)
         give_up(rep, STAGE_PIN);
 
-    /* copies above 2 first, so that placing one cannot overwrite another's source */
-    if (rep < 3 && (rep = fcntl(rep, F_DUPFD_CLOEXEC, 3)) < 0)
+    /* copies above the child's range first, so that placing one cannot overwrite another's
+     * source */
+    if (rep < top && (rep = fcntl(rep, F_DUPFD_CLOEXEC, top)) < 0)
         give_up(p->report_fd, STAGE_FDS);
-    for (int i = 0; i < 3; i++)
-        if (p->src[i] >= 0 && p->src[i] != i && (copy[i] = fcntl(p->src[i], F_DUPFD, 3)) < 0)
+    for (int i = 0; i < top; i++) {
+        copy[i] = -1;
+        if (p->src[i] >= 0 && p->src[i] != i && (copy[i] = fcntl(p->src[i], F_DUPFD, top)) < 0)
             give_up(rep, STAGE_FDS);
-    for (int i = 0; i < 3; i++) {
+    }
+    for (int i = 0; i < top; i++) {
         if (copy[i] >= 0 && dup2(copy[i], i) < 0)
             give_up(rep, STAGE_FDS);
         /* already in place: it only must survive exec */
         if (p->src[i] == i && fcntl(i, F_SETFD, 0) < 0)
             give_up(rep, STAGE_FDS);
     }
-    if (rep != 3) {
-        if (dup3(rep, 3, O_CLOEXEC) < 0)
+    if (rep != top) {
+        if (dup3(rep, top, O_CLOEXEC) < 0)
             give_up(rep, STAGE_FDS);
-        rep = 3;
+        rep = top;
     }
     /* the parent's other descriptors (sockets, pipes, result files) are not the child's */
-    if (syscall(SYS_close_range, 4u, ~0u, 0u) < 0)
-        for (int fd = 4; fd < p->max_fd; fd++)
+    if (syscall(SYS_close_range, (unsigned)top + 1, ~0u, 0u) < 0)
+        for (int fd = top + 1; fd < p->max_fd; fd++)
             close(fd);
 
     sigemptyset(&none);
@@ -124,7 +129,10 @@ static void __attribute__((noreturn)) child_main(const struct plan *p)
         sigaddset(&none, SIGTERM);
     }
     sigprocmask(SIG_SETMASK, &none, NULL);
-    execv(p->exe, p->argv);
+    if (p->envp)
+        execve(p->exe, p->argv, p->envp);
+    else
+        execv(p->exe, p->argv);
     give_up(rep, STAGE_EXEC);
 }
 
@@ -177,6 +185,8 @@ int pb_child_spawn(struct pb_child *c, const struct pb_child_opts *o, struct pb_
 {
     struct plan p = {.exe = o->exe ? o->exe : "/proc/self/exe",
                      .argv = o->argv,
+                     .envp = o->envp,
+                     .nsrc = 3 + (int)o->npass,
                      .new_pgroup = o->new_pgroup,
                      .pin = o->pin_cpu,
                      .hold_stops = o->hold_stops,
@@ -190,6 +200,10 @@ int pb_child_spawn(struct pb_child *c, const struct pb_child_opts *o, struct pb_
     *c = (struct pb_child){.pid = -1, .pidfd = -1};
     if (!o->argv || !o->argv[0])
         return pb_err_set(err, -EINVAL, "cannot run %s: no argv", p.exe);
+    if (o->npass > PB_CHILD_PASS_MAX)
+        return pb_err_set(err, -EINVAL, "cannot run %s: %u descriptors to pass", p.exe, o->npass);
+    for (unsigned i = 0; i < o->npass; i++)
+        p.src[3 + i] = o->pass[i];
     if (o->pin_cpu >= CPU_SETSIZE)
         return pb_err_set(err, -EINVAL, "cannot pin %s to CPU %d", p.exe, o->pin_cpu);
     CPU_ZERO(&p.cpus);

@@ -9,6 +9,9 @@
 #include "harness/error.h"
 
 /* For pb_child_opts.stdio: keep the parent's descriptor, or give the child /dev/null. */
+/* Descriptors a child can be given besides 0..2 (pb_child_opts.pass). */
+#define PB_CHILD_PASS_MAX 4
+
 #define PB_CHILD_INHERIT (-1)
 #define PB_CHILD_DEVNULL (-2)
 
@@ -18,8 +21,13 @@ struct pb_child_opts {
     /* The child's descriptors 0, 1 and 2: a descriptor of ours (it may be any, even one of
      * 0..2), PB_CHILD_INHERIT or PB_CHILD_DEVNULL. The child gets no other descriptor. */
     int stdio[3];
-    int new_pgroup; /* its own process group, so that the terminal's ^C reaches only us */
-    int pin_cpu;    /* -1: not pinned */
+    /* Our descriptors that become the child's 3, 4, ... in order (npass at most
+     * PB_CHILD_PASS_MAX); the child gets no other. */
+    const int *pass;
+    unsigned npass;
+    char *const *envp; /* its environment; NULL: ours */
+    int new_pgroup;    /* its own process group, so that the terminal's ^C reaches only us */
+    int pin_cpu;       /* -1: not pinned */
     /* SIGINT and SIGTERM stay blocked through exec, so one that arrives while the child loads
      * waits for it: a `parbench run` child unblocks them once its handlers are in place
      * (pb_stop_setup), and a stop of the whole group is then a stop, not a death. */

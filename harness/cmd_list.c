@@ -8,6 +8,16 @@
 #include "harness/error.h"
 #include "harness/plugin.h"
 #include "harness/registry.h"
+#include "runners/python.h"
+
+/* Why a runner cannot run here ("" when it can): the py runners need their interpreter. */
+static const char *unavailable(const struct pb_runner_ops *r, struct pb_err *err)
+{
+    err->msg[0] = '\0';
+    if (r->flags & PB_RUNNER_FOREIGN)
+        pb_python_available(err);
+    return err->msg;
+}
 
 static json_t *param_json(const struct pb_param_def *d)
 {
@@ -38,6 +48,11 @@ static json_t *list_json(void)
         json_object_set_new(r, "name", json_string(x->name));
         json_object_set_new(r, "description", json_string(x->description));
         json_object_set_new(r, "plugin", origin_json(pb_runner_origin(x)));
+        struct pb_err why;
+        const char *reason = unavailable(x, &why);
+        json_object_set_new(r, "available", json_boolean(!*reason));
+        if (*reason)
+            json_object_set_new(r, "unavailable", json_string(reason));
         json_array_append_new(runners, r);
     }
     for (size_t i = 0; i < pb_workload_count(); i++) {
@@ -54,6 +69,7 @@ static json_t *list_json(void)
                                         : w->flags & PB_WL_IO ? "io"
                                                               : "none"));
         json_object_set_new(o, "non_blocking_form", json_boolean(w->start != NULL));
+        json_object_set_new(o, "python_form", json_boolean(pb_python_has_form(w->name)));
         json_object_set_new(o, "params", params);
         json_array_append_new(workloads, o);
     }
@@ -63,12 +79,15 @@ static json_t *list_json(void)
     return doc;
 }
 
-/* A name and its description, and where a plug-in's comes from. */
-static void entry_text(FILE *out, const char *name, const char *description, const char *path)
+/* A name and its description, where a plug-in's comes from, and what is said of it. */
+static void entry_text(FILE *out, const char *name, const char *description, const char *path,
+                       const char *note)
 {
     fprintf(out, "  %-12s %s", name, description);
     if (path)
         fprintf(out, " (plug-in %s)", path);
+    if (note && *note)
+        fprintf(out, " (%s)", note);
     fputc('\n', out);
 }
 
@@ -77,12 +96,18 @@ static void list_text(FILE *out)
     fputs("runners:\n", out);
     for (size_t i = 0; i < pb_runner_count(); i++) {
         const struct pb_runner_ops *r = pb_runner_at(i);
-        entry_text(out, r->name, r->description, pb_runner_origin(r));
+        struct pb_err why;
+        char note[sizeof(why.msg) + 16] = "";
+        if (*unavailable(r, &why))
+            snprintf(note, sizeof(note), "unavailable: %s", why.msg);
+        entry_text(out, r->name, r->description, pb_runner_origin(r), note);
     }
     fputs("\nworkloads (parameters: -p name=value):\n", out);
     for (size_t i = 0; i < pb_workload_count(); i++) {
         const struct pb_workload_ops *w = pb_workload_at(i);
-        entry_text(out, w->name, w->description, pb_workload_origin(w));
+        entry_text(out, w->name, w->description, pb_workload_origin(w),
+                   pb_python_has_form(w->name) && !(w->flags & PB_WL_FOREIGN) ? "also in Python"
+                                                                              : NULL);
         for (size_t k = 0; k < w->nparams; k++) {
             const struct pb_param_def *d = &w->params[k];
             char range[64] = "";

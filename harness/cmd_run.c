@@ -22,6 +22,7 @@
 #include "harness/suite.h"
 #include "harness/taskq.h"
 #include "harness/zygote.h"
+#include "runners/python.h"
 
 #define MIN_RATE  0.001 /* tasks/s: one task per 1000 s */
 #define MAX_RATE  1e9
@@ -37,18 +38,21 @@ static void usage(FILE *out)
           "                    [--repeat K] [--warmup K] [--timeout T] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--queue-depth N] [--loops L] [--url URL]\n"
           "                    [-p key=V[,..] ...] [--grace T] [--isolate] [-o FILE|-] [--quiet]\n"
-          "                    [--plugin FILE ...]\n"
+          "                    [--plugin FILE ...] [--python PATH] [--py-loop asyncio|uvloop]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
           "       parbench run -r RUNNER[,..] [options] -- COMMAND [ARGS...]\n"
           "       parbench run --suite FILE [--repeat K] [--warmup K] [--fail-fast]\n"
           "                    [--max-errors N|P%] [--isolate] [-o FILE|-] [--quiet]\n"
           "                    [--interleave [--interleave-seed N] | --no-interleave]\n"
-          "                    [--cases FILE] [--plugin FILE ...]\n"
+          "                    [--cases FILE] [--plugin FILE ...] [--python PATH]\n"
+          "                    [--py-loop asyncio|uvloop]\n"
           "-p key=V1,V2 sweeps the parameter as -c sweeps levels, one case per value; a value\n"
           "with a comma goes in quotes: -p \"dir='/tmp/a,b'\".\n"
           "-- COMMAND ARGS is -w exec -p cmd=COMMAND ARGS, quoted so that exec splits it back\n"
           "into exactly those words (no shell; one value, whatever its commas).\n"
           "--plugin loads a shared object's runners and workloads (also PARBENCH_PLUGINS=A:B).\n"
+          "--python runs the py.* runners with this interpreter (default /usr/bin/python3; also\n"
+          "PARBENCH_PYTHON), --py-loop their asyncio loops on uvloop (PARBENCH_PY_LOOP).\n"
           "--cases runs only the cases whose ids FILE lists, one a line (part of a suite).\n"
           "--interleave runs the cases' repetitions round-robin, each round in a random order\n"
           "(reproducible with --interleave-seed), and pairs speed-ups round by round.\n",
@@ -174,6 +178,8 @@ enum {
     OPT_NO_INTERLEAVE,
     OPT_INTERLEAVE_SEED,
     OPT_PLUGIN,
+    OPT_PYTHON,
+    OPT_PY_LOOP,
     OPT_HELP,
 };
 
@@ -205,6 +211,8 @@ static const struct option long_opts[] = {
     {"no-interleave", no_argument, NULL, OPT_NO_INTERLEAVE},
     {"interleave-seed", required_argument, NULL, OPT_INTERLEAVE_SEED},
     {"plugin", required_argument, NULL, OPT_PLUGIN},
+    {"python", required_argument, NULL, OPT_PYTHON},
+    {"py-loop", required_argument, NULL, OPT_PY_LOOP},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -379,6 +387,13 @@ static int parse_options(int argc, char **argv, struct run_opts *o, struct pb_pl
             break;
         case OPT_PLUGIN: /* loaded at once: -r and -w may name what it brings */
             rc = pb_plugin_load(optarg, err);
+            break;
+        case OPT_PYTHON:
+            rc = *optarg ? pb_python_configure(optarg, NULL, err)
+                         : pb_err_set(err, -EINVAL, "--python: an empty path");
+            break;
+        case OPT_PY_LOOP:
+            rc = pb_python_configure(NULL, optarg, err);
             break;
         case OPT_HELP:
             usage(stdout);

@@ -511,7 +511,7 @@ static int read_failures(struct rd *r, const json_t *rep, struct pb_rep_result *
                 break;
         if (s == PB_STATUS_COUNT)
             rc = fail(r, "not a kind of failure (wrong_result, crash, timeout, connect, "
-                         "http_status, short_body, io, other)");
+                         "http_status, short_body, io, other, exception)");
         else
             rc = as_uint(r, v, 0, INT64_MAX, &out->failures[s]);
         pop(r, m);

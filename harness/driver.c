@@ -153,6 +153,7 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
     json_t *fixture = pb_workload_fixture_rep_report(c->workload, cr->fixture);
     if (rc < 0) {
         json_decref(fixture);
+        json_decref(stats.report);
         pb_workload_release(c->workload, shared);
         /* Stopped before the workers started: no repetition, and no error either. */
         return rc == -ECANCELED && pb_stop_requested() ? 0 : rc;
@@ -161,6 +162,7 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
     if (pb_rep_from_records(&rep, cr->records, cr->workers, stats.start_ns, !pb_stop_requested()) <
         0) {
         json_decref(fixture);
+        json_decref(stats.report);
         pb_workload_release(c->workload, shared);
         return pb_err_set(err, -ENOMEM, "out of memory");
     }
@@ -174,10 +176,17 @@ static int run_repetition(struct case_run *cr, int warmup, struct pb_outcome *ou
     struct pb_err check = {""};
     uint64_t crashed =
         rep.failures[PB_FAIL_CRASH] + rep.failures[PB_FAIL_TIMEOUT] + rep.failures[PB_FAIL_OTHER];
-    rep.check_ok = pb_workload_verify(c->workload, shared, cr->env, rep.ok, crashed, &check) == 0;
+    if (c->runner->flags & PB_RUNNER_FOREIGN) { /* the other program checked and reported */
+        snprintf(check.msg, sizeof(check.msg), "%s", stats.check_failed);
+        rep.check_ok = !check.msg[0];
+        rep.workload = stats.report;
+    } else {
+        rep.check_ok =
+            pb_workload_verify(c->workload, shared, cr->env, rep.ok, crashed, &check) == 0;
+        rep.workload = pb_workload_report(c->workload, shared, cr->env);
+    }
     if (!rep.check_ok)
         snprintf(rep.check_message, sizeof(rep.check_message), "%s", check.msg);
-    rep.workload = pb_workload_report(c->workload, shared, cr->env);
     pb_workload_release(c->workload, shared);
     if (warmup) {
         pb_rep_free(&rep);
@@ -404,12 +413,12 @@ static int judge_machine(struct pb_run_results *res)
              * task on the lock, mem.stream's share the memory bandwidth), and their baseline
              * is their own quietest repetition. */
             int serial_fair = c->pin_workers == 1;
-            if ((strcmp(c->info.runner, "serial") == 0) != (pass == 0))
+            if (pb_is_baseline_runner(c->info.runner) != (pass == 0))
                 continue;
             unsigned npus = case_pus(c);
             double base = 0;
             for (size_t j = 0; pass == 1 && cpu_bound && serial_fair && j < res->count; j++)
-                if (strcmp(res->cases[j].info.runner, "serial") == 0 &&
+                if (strcmp(res->cases[j].info.runner, pb_baseline_runner(c->info.runner)) == 0 &&
                     res->cases[j].trust.judged && res->cases[j].trust.trustworthy &&
                     pb_case_same_work(&c->info, &res->cases[j].info))
                     base = pb_machine_quiet_cpu_per_task(&res->cases[j]);

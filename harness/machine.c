@@ -106,9 +106,12 @@ void pb_machine_sample(struct pb_machine_sample *s, const struct pb_cpuset *pus,
     /* /proc/stat grows by a line per CPU: 128 bytes each is ample. */
     static char buf[PB_CPUSET_MAX * 128];
     memset(s, 0, sizeof(*s));
-    struct rusage ru;
+    /* ours: this process and the children it reaped (a py runner's Python workers) */
+    struct rusage ru, children;
     getrusage(RUSAGE_SELF, &ru);
-    s->self_cpu_s = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+    getrusage(RUSAGE_CHILDREN, &children);
+    s->self_cpu_s =
+        tv_s(ru.ru_utime) + tv_s(ru.ru_stime) + tv_s(children.ru_utime) + tv_s(children.ru_stime);
     s->zygote_cpu_s = zygote > 0 ? proc_cpu_s(zygote) : 0;
     s->ok = read_text("/proc/stat", buf, sizeof(buf)) > 0 &&
             pb_machine_parse_stat(buf, pus, &s->jiffies) == 0;

@@ -20,7 +20,7 @@ struct pb_machine_sample {
     int ok; /* 0: /proc/stat could not be read */
     uint64_t now_ns;
     struct pb_machine_jiffies jiffies;
-    double self_cpu_s;   /* this process, its threads included (RUSAGE_SELF) */
+    double self_cpu_s;   /* this process and its reaped children (RUSAGE_SELF + CHILDREN) */
     double zygote_cpu_s; /* the zygote and the process workers it reaped; 0 without one */
 };
 

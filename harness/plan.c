@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness/limits.h"
+#include "runners/python.h"
 
 void pb_case_settings_default(struct pb_case_settings *s)
 {
@@ -239,9 +240,10 @@ static int runner_levels(const struct pb_matrix *m, const struct pb_runner_ops *
                           r->name, m->levels[0], m->levels[0]);
     if (*only == 0)
         return pb_err_set(err, -EINVAL,
-                          "%s starts every task at once and takes no -c: use -r semaphore -c %u to "
+                          "%s starts every task at once and takes no -c: use -r %s -c %u to "
                           "limit concurrency",
-                          r->name, m->levels[0]);
+                          r->name, r->flags & PB_RUNNER_FOREIGN ? "py.semaphore" : "semaphore",
+                          m->levels[0]);
     return 1;
 }
 
@@ -296,6 +298,9 @@ static int check_case(const struct pb_case_spec *c, const struct pb_topo *topo, 
     char label[256], msg[sizeof(err->msg)];
     const struct pb_case_settings *s = &c->set;
     pb_case_label(c, label, sizeof(label));
+    if ((c->workload->flags & PB_WL_FOREIGN) && !(c->runner->flags & PB_RUNNER_FOREIGN))
+        return pb_err_set(err, -EINVAL, "%s has no C form: run it with a py runner (%s)",
+                          c->workload->name, PB_PY_RUNNERS);
     if ((c->runner->flags & PB_RUNNER_GATHER) && !s->load.tasks && !pb_load_open(&s->load))
         return pb_err_set(err, -EINVAL,
                           "%s gathers a fixed set of tasks: give -n, or --rate with --duration",

@@ -102,7 +102,7 @@ static int rank_group(const struct pb_case_result *cases, char **keys, size_t n,
             continue;
         if (pb_case_untrusted(c))
             note_busy(out, c);
-        if (strcmp(c->info.runner, "serial") != 0 &&
+        if (!pb_is_baseline_runner(c->info.runner) &&
             isfinite(pb_case_median(c, PB_METRIC_LATENCY_P99)) &&
             (!out->lowest_p99 || pb_case_median(c, PB_METRIC_LATENCY_P99) <
                                      pb_case_median(out->lowest_p99, PB_METRIC_LATENCY_P99)))
@@ -130,7 +130,8 @@ static int rank_group(const struct pb_case_result *cases, char **keys, size_t n,
                    second->summary[PB_METRIC_THROUGHPUT].ci_high;
     }
     for (size_t k = 1; k < out->nranked; k++)
-        if (strcmp(out->ranked[k].runner, "serial") == 0 && throughput(out->ranked[k].best) != 0)
+        if (strcmp(out->ranked[k].runner, pb_baseline_runner(out->ranked[0].runner)) == 0 &&
+            throughput(out->ranked[k].best) != 0)
             out->vs_serial = throughput(out->ranked[0].best) / throughput(out->ranked[k].best);
     if (out->nranked)
         decide(out);

@@ -35,8 +35,8 @@ struct pb_rank_group {
     int tie;
     enum pb_rank_verdict verdict;
     char busy_during[256]; /* PB_RANK_BUSY: the labels of the untrustworthy cases */
-    /* The winner over serial's best, when the winner is not serial; NAN otherwise. Suspect
-     * (never a finding) when the winner's own speed-up is (harness/result.c judges it). */
+    /* The winner over its baseline's best (serial, py.serial), when it is not that; NAN otherwise.
+     * Suspect (never a finding) when the winner's own speed-up is (harness/result.c judges it). */
     double vs_serial;
     int vs_serial_suspect;
     /* The case of the lowest median p99 latency among the runners other than serial (whose

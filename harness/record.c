@@ -13,6 +13,7 @@ static const char *const status_names[PB_STATUS_COUNT] = {
     [PB_FAIL_SHORT_BODY] = "short_body",
     [PB_FAIL_IO] = "io",
     [PB_FAIL_OTHER] = "other",
+    [PB_FAIL_EXCEPTION] = "exception",
 };
 
 const char *pb_status_name(enum pb_status s)

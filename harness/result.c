@@ -12,8 +12,6 @@
 #include "harness/registry.h"
 #include "harness/workload.h"
 
-/* The runner every speed-up is measured against. */
-#define BASELINE_RUNNER "serial"
 /* Below this, a repetition's wall time is mostly clock, scheduling and start-up noise. */
 #define SHORT_REPETITION_S 0.01
 #define UNSTABLE_CV        0.10
@@ -492,6 +490,16 @@ static int speedup_against(struct pb_case_result *c, const struct pb_case_result
     return 0;
 }
 
+const char *pb_baseline_runner(const char *runner)
+{
+    return strncmp(runner, "py.", 3) == 0 ? "py.serial" : "serial";
+}
+
+int pb_is_baseline_runner(const char *runner)
+{
+    return strcmp(runner, pb_baseline_runner(runner)) == 0;
+}
+
 int pb_speedups(struct pb_case_result *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -501,11 +509,11 @@ int pb_speedups(struct pb_case_result *cases, size_t n)
         c->speedup.suspect = 0;
         c->speedup.suspect_reason[0] = '\0';
         c->speedup.ci_low = c->speedup.ci_high = NAN;
-        if (strcmp(c->info.runner, BASELINE_RUNNER) == 0)
+        if (pb_is_baseline_runner(c->info.runner))
             continue;
         for (size_t j = 0; j < n; j++) {
             const struct pb_case_result *base = &cases[j];
-            if (strcmp(base->info.runner, BASELINE_RUNNER) ||
+            if (strcmp(base->info.runner, pb_baseline_runner(c->info.runner)) ||
                 !pb_case_same_work(&c->info, &base->info))
                 continue;
             if (speedup_against(c, base) < 0)

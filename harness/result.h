@@ -152,10 +152,16 @@ static inline int pb_case_untrusted(const struct pb_case_result *c)
     return c->trust.judged && !c->trust.trustworthy;
 }
 
-/* Speed-up against serial: each case whose workload, parameters and load also ran under serial
- * gets one, and the efficiency per worker. When both ran interleaved (their complete
- * repetitions carry rounds), it is paired: the median over rounds of the per-round throughput
- * ratio, with that median's interval; otherwise the ratio of median throughputs. -ENOMEM. */
+/* The runner a case's speed-up is measured against: each language against its own loop of
+ * calls, py.serial for the py runners, serial for the others. */
+const char *pb_baseline_runner(const char *runner);
+int pb_is_baseline_runner(const char *runner);
+
+/* Speed-up against serial (pb_baseline_runner): each case whose workload, parameters and load
+ * also ran under its baseline gets one, and the efficiency per worker. When both ran interleaved
+ * (their complete repetitions carry rounds), it is paired: the median over rounds of the per-round
+ * throughput ratio, with that median's interval; otherwise the ratio of median throughputs.
+ * -ENOMEM. */
 int pb_speedups(struct pb_case_result *cases, size_t n);
 /* The per-round ratios of c's throughput to base's: c's complete repetition of round k over
  * base's, the i-th of a round with the i-th (a merge holds a round once per input). *x is

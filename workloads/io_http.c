@@ -95,6 +95,9 @@ static const struct pb_param_def http_params[] = {
     {"max_connections", PB_PARAM_INT, "256", 1, 1000000,
      "event loops: connections kept at most, over all loops (aiohttp's connector limit); "
      "tasks beyond wait inside libcurl for one"},
+    {"client", PB_PARAM_STRING, "urlopen", 0, -1,
+     "py runners without a loop: urlopen (the seed's urllib.request.urlopen, a connection per "
+     "task) or http.client (a kept-alive connection per worker)"},
 };
 
 /* Whether libcurl takes text as a URL: -EINVAL (the plan's mistake) when not. */
@@ -151,6 +154,10 @@ static int http_preflight(const struct pb_workload_env *env, struct pb_err *err)
     const char *url = pb_param_str(env->params, "url");
     struct rlimit rl;
     int rc;
+    const char *client = pb_param_str(env->params, "client");
+    if (strcmp(client, "urlopen") != 0 && strcmp(client, "http.client") != 0)
+        return pb_err_set(err, -EINVAL, "io.http: client is urlopen or http.client, not '%s'",
+                          client);
     if (url[0] && (rc = check_url(url, err)) < 0)
         return rc;
     uint64_t need = planned_descriptors(env) + FD_RESERVE;
@@ -174,10 +181,49 @@ static int http_fixture_setup(const struct pb_workload_env *env, void **fixture,
     return rc;
 }
 
+/* The target's answer about itself: one short JSON line. */
+struct target_text {
+    char text[1024];
+    size_t len;
+};
+
+static size_t on_text(char *data, size_t size, size_t n, void *arg)
+{
+    struct target_text *b = arg;
+    size_t add = size * n;
+    if (b->len + add >= sizeof(b->text))
+        return 0;
+    memcpy(b->text + b->len, data, add);
+    b->len += add;
+    b->text[b->len] = '\0';
+    return add;
+}
+
+/* What the target says of itself at path (its /__stats or /__reset JSON), or NULL. */
+static json_t *target_json(const struct pb_http_target *t, const char *path)
+{
+    char url[256];
+    struct target_text body = {.len = 0};
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    snprintf(url, sizeof(url), "%s%s", pb_http_target_url(t), path);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)PROBE_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_text);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    return rc == CURLE_OK ? json_loads(body.text, 0, NULL) : NULL;
+}
+
 static void http_fixture_rep_begin(void *fixture)
 {
     double u, s;
     pb_http_target_cpu_delta(fixture, &u, &s);
+    json_decref(target_json(fixture, "__reset")); /* its maxima from now on */
 }
 
 /* What the target spent on this repetition. */
@@ -193,6 +239,14 @@ static json_t *http_fixture_rep_report(void *fixture)
         o, "pu", pb_http_target_pu(t) >= 0 ? json_integer(pb_http_target_pu(t)) : json_null());
     json_object_set_new(o, "user_s", json_real(u));
     json_object_set_new(o, "sys_s", json_real(s));
+    /* requests in progress at once, counted where they arrive: a semaphore's bound, checked */
+    json_t *stats = target_json(t, "__stats");
+    json_t *max = json_object_get(stats, "in_flight_max"), *req = json_object_get(stats, "requests");
+    if (json_is_integer(max))
+        json_object_set(o, "in_flight_max", max);
+    if (json_is_integer(req))
+        json_object_set(o, "requests", req);
+    json_decref(stats);
     return o;
 }
 

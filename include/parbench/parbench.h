@@ -133,6 +133,7 @@ enum pb_status {
     PB_FAIL_SHORT_BODY,   /* fewer bytes than announced or expected */
     PB_FAIL_IO,           /* an I/O call failed */
     PB_FAIL_OTHER,
+    PB_FAIL_EXCEPTION, /* the task raised (a py runner: the type is the worker's last failure) */
     PB_STATUS_COUNT
 };
 
@@ -177,6 +178,9 @@ struct pb_ltimers;
 enum pb_workload_flags {
     PB_WL_CPU = 1 << 0, /* burns CPU: speed-up against serial is meaningful */
     PB_WL_IO = 1 << 1,  /* waits: an event loop can overlap it */
+    /* Its tasks exist only in another language: only a PB_RUNNER_FOREIGN runner runs it (its
+     * run is never called); the plan refuses it under any other runner. */
+    PB_WL_FOREIGN = 1 << 2,
 };
 
 /* What a workload knows of the case it is part of. Plain data: process workers get a copy. */
@@ -289,6 +293,10 @@ enum pb_runner_flags {
     PB_RUNNER_LOOPS = 1 << 2,  /* workers are event loops (--loops), not -c */
     PB_RUNNER_FORKS = 1 << 3,  /* workers are processes: its run executes in the zygote */
     PB_RUNNER_QUEUE = 1 << 4,  /* fed through the bounded queue (--queue-depth) */
+    /* Its tasks run in another program (the py runners: a Python worker) with that program's
+     * form of the workload: the workload's prepare, report and release run here as usual, its
+     * verify does not; the runner's check and report in pb_run_stats stand in for them. */
+    PB_RUNNER_FOREIGN = 1 << 5,
 };
 
 /* Everything a runner needs for one repetition; the driver owns all of it. For a runner that
@@ -315,6 +323,10 @@ struct pb_run_stats {
     uint64_t start_ns;               /* the start gate opened */
     uint64_t submitted;              /* tasks handed to workers (scheduled, in an open loop) */
     uint64_t workers_peak_rss_bytes; /* process workers' peak RSS, summed */
+    /* PB_RUNNER_FOREIGN only: the workload's end-of-repetition check as the other program ran
+     * it ("" when it passed), and its facts for the document (a new object; NULL: none). */
+    char check_failed[256];
+    json_t *report;
 };
 
 struct pb_runner_ops {
