@@ -257,7 +257,7 @@ static const struct bad bad_docs[] = {
     {"cases/0/repetitions/0/service_ns", NULL, REP0 ".service_ns: missing, expected an object"},
     {"cases/0/repetitions/0/failures/bogus", "1",
      REP0 ".failures.bogus: not a kind of failure (wrong_result, crash, timeout, connect, "
-          "http_status, short_body, io, other)"},
+          "http_status, short_body, io, other, exception)"},
     {"cases/0/repetitions/0/failures/crash", "\"1\"",
      REP0 ".failures.crash: expected an integer >= 0, got \"1\""},
     {"cases/0/repetitions/0/placement/workers/1/cpuset", "[0, 1024]",

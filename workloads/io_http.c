@@ -24,6 +24,8 @@
 #define NO_PROXY "localhost,127.0.0.1,::1"
 /* How long a --url server may take to accept a connection before the run is refused. */
 #define PROBE_TIMEOUT_MS 5000
+/* How long the target may take to say what it counted (its /__stats) after a repetition. */
+#define TARGET_STATS_MS 1000
 /* Descriptors a run holds besides its connections: files, loops, pipes, libcurl's own. */
 #define FD_RESERVE 64
 
@@ -199,9 +201,12 @@ static size_t on_text(char *data, size_t size, size_t n, void *arg)
     return add;
 }
 
-/* What the target says of itself at path (its /__stats or /__reset JSON), or NULL. */
+/* What the target says of itself at path (its /__stats or /__reset JSON), or NULL: not asked
+ * once the run is stopping (a stopped target would hold the stop up), and given little time. */
 static json_t *target_json(const struct pb_http_target *t, const char *path)
 {
+    if (pb_stop_requested())
+        return NULL;
     char url[256];
     struct target_text body = {.len = 0};
     CURL *h = curl_easy_init();
@@ -211,7 +216,7 @@ static json_t *target_json(const struct pb_http_target *t, const char *path)
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)PROBE_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)TARGET_STATS_MS);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_text);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     CURLcode rc = curl_easy_perform(h);
