@@ -14,6 +14,7 @@ import asyncio
 import json
 import resource
 import sys
+import threading
 import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -28,8 +29,13 @@ def cpu_heavy(n):
 
 
 def warm(pool, c):
-    """Starts every worker of the pool before the clock does (parbench's runners do too)."""
-    list(pool.map(null, range(4 * c)))
+    """Starts every worker of the pool before the clock does (parbench's runners do too): a
+    thread pool starts a thread only when none is idle, so c calls wait for each other."""
+    if isinstance(pool, ThreadPoolExecutor):
+        barrier = threading.Barrier(c)
+        list(pool.map(lambda i: barrier.wait(), range(c)))
+    else:
+        list(pool.map(null, range(4 * c)))
 
 
 def report(**facts):

@@ -150,6 +150,7 @@ def rules(doc):
         out.append({"rule": rule, "verdict": "not measured",
                     "evidence": "no semaphore case against the embedded target"})
     else:
+        seen.sort(key=lambda cp: not cp[0]["runner"].startswith("py."))  # the seed's first
         over = [(c, p) for c, p in seen if p > c["concurrency"]]
         v = "does not hold" if over else "holds"
         shown = over or seen
