@@ -12,13 +12,16 @@ void pb_gate_init(struct pb_gate *g)
 {
     atomic_store(&g->arrived, 0);
     atomic_store(&g->failed, 0);
+    atomic_store(&g->error_published, 0);
     atomic_store(&g->open, GATE_CLOSED);
 }
 
 int pb_gate_arrive(struct pb_gate *g, const struct pb_err *setup_error)
 {
-    if (setup_error && atomic_fetch_add(&g->failed, 1) == 0)
-        g->first_error = *setup_error; /* published by the arrival below */
+    if (setup_error && atomic_fetch_add(&g->failed, 1) == 0) {
+        g->first_error = *setup_error;
+        atomic_store_explicit(&g->error_published, 1, memory_order_release);
+    }
     atomic_fetch_add(&g->arrived, 1);
     pb_futex_wake(&g->arrived, INT32_MAX);
     if (setup_error)
@@ -46,6 +49,8 @@ int pb_gate_setup_error(struct pb_gate *g, struct pb_err *err)
 {
     if (!atomic_load(&g->failed))
         return 0;
+    if (!atomic_load_explicit(&g->error_published, memory_order_acquire))
+        return pb_err_set(err, -EINVAL, "a worker's set-up failed");
     if (err)
         *err = g->first_error;
     return -EINVAL;

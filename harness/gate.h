@@ -11,6 +11,9 @@
 struct pb_gate {
     _Atomic uint32_t arrived;
     _Atomic uint32_t failed; /* workers whose set-up failed: they arrive and leave */
+    /* first_error is whole: the driver may read it before every worker has arrived (a stop
+     * abandons the wait), so the message has its own release, not only the arrival's */
+    _Atomic uint32_t error_published;
     _Atomic uint32_t open;
     struct pb_err first_error; /* the first failed worker's, for the driver's message */
 };

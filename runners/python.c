@@ -32,8 +32,9 @@
 #define DRAIN_MS 5000
 /* After a stop, past the grace: the worker's whole group is killed. */
 #define KILL_MARGIN_NS 2000000000u
-/* The probe: an interpreter start and a few imports. */
-#define PROBE_MS 30000
+/* The probe: an interpreter start and a few imports; then its exit. */
+#define PROBE_MS      30000
+#define PROBE_EXIT_MS 5000
 /* Control lines (the done message holds every worker's usage): enough for 100k workers. */
 #define LINE_MAX_BYTES (64u << 20)
 
@@ -202,7 +203,8 @@ static void probe_run(struct probe *p)
     if (!env)
         return;
     if (pipe2(fds, O_CLOEXEC) < 0) {
-        p->rc = pb_err_set(&err, -errno, "cannot make a pipe: %s", strerror(errno));
+        p->rc = -errno;
+        snprintf(p->why, sizeof(p->why), "cannot make a pipe: %s", strerror(errno));
         goto out;
     }
     struct pb_child_opts o = PB_CHILD_OPTS_INIT;
@@ -225,7 +227,8 @@ static void probe_run(struct probe *p)
         if (poll(&pfd, 1, 100) > 0)
             rc = lines_fill(&out, fds[0]);
     }
-    int killed = rc == 0;
+    /* its output ended: it is exiting (give it the time to); else it hangs, and is killed */
+    int killed = rc == 0 || pb_child_wait(&child, PROBE_EXIT_MS) < 0;
     pb_child_stop(&child, 0);
     char status[128];
     pb_child_describe(&child, status, sizeof(status));
@@ -592,8 +595,7 @@ static int python_run(const struct pb_run_spec *spec, struct pb_run_stats *stats
     p_to[0] = p_to[1] = p_from[0] = p_from[1] = p_rec[0] = p_rec[1] = -1;
 
     if ((rc = send_line(&s, case_json(&s))) < 0) {
-        rc = pb_err_set(err, -EIO, "the python worker did not take its case (%s)",
-                        strerror(-rc));
+        rc = pb_err_set(err, -EIO, "the python worker did not take its case (%s)", strerror(-rc));
         goto out;
     }
     rc = pump(&s, UNTIL_READY, pb_now_ns() + (uint64_t)SETUP_MS * 1000000u);
@@ -618,8 +620,7 @@ static int python_run(const struct pb_run_spec *spec, struct pb_run_stats *stats
 
     stats->start_ns = pb_now_ns();
     if ((rc = send_line(&s, json_pack("{s:I}", "go", (json_int_t)stats->start_ns))) < 0) {
-        rc = pb_err_set(err, -EIO, "the python worker did not take the start (%s)",
-                        strerror(-rc));
+        rc = pb_err_set(err, -EIO, "the python worker did not take the start (%s)", strerror(-rc));
         goto out;
     }
     rc = pump(&s, UNTIL_END, UINT64_MAX);

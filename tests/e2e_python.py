@@ -14,7 +14,16 @@ import tempfile
 import time
 import urllib.request
 
-from pbtest import (MARK, PARBENCH, case, check, done, leftovers, run, run_doc, validate)
+from pbtest import (MARK, PARBENCH, SOURCE_DIR, case, check, done, leftovers, run, run_doc,
+                    validate)
+
+sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
+import rules  # noqa: E402  (the report's rules of thumb, decided from a document)
+
+
+def verdict(doc, start):
+    """The report's verdict of the rule whose text starts so."""
+    return [r for r in rules.rules(doc) if r["rule"].startswith(start)][0]
 
 PY_RUNNERS = ["py.serial", "py.threads", "py.processes", "py.asyncio", "py.semaphore",
               "py.queue"]
@@ -173,6 +182,11 @@ doc, _ = run_doc(["-r", "py.processes", "-c", "2", "-n", "6", "-p", "target=user
                   "-p", "expect=7"] + call)
 if doc:
     check(tasks_of(doc)[0] == 6, "the right return value: every task ok")
+doc, _ = run_doc(["-r", "py.asyncio", "-n", "9", "-p", "target=usermod:boom"] + call, expect=1)
+if doc:
+    r = verdict(doc, "errors are results")
+    check(r["verdict"] == "holds" and "3 failed, 6 of the 9" in r["evidence"],
+          "gather(return_exceptions=True): the report says errors are results: %s" % r)
 for runner in ("py.asyncio", "py.semaphore"):
     doc, _ = run_doc(["-r", runner, "-n", "20", "-p", "target=usermod:nap", "-p", "expect=slept"] +
                      conc_args(runner, 5) + call)
@@ -201,6 +215,13 @@ if doc and doc["host"]["pu_count"] >= 2:
               "the GIL: py.threads at c=2 is not faster than py.serial beyond noise: %s" % tp)
     check(tp["py.processes"] > 1.4 * tp["py.serial"],
           "py.processes at c=2 is faster than py.serial: %s" % tp)
+    r = verdict(doc, "threads do not run")
+    check(r["verdict"] == ("holds" if py["gil_enabled"] else "does not hold") or
+          r["verdict"] == "not measurable here",
+          "the report's GIL rule follows from the numbers: %s" % r)
+    r = verdict(doc, "processes do")
+    check(r["verdict"] in ("holds", "not measurable here"),
+          "the report's processes rule holds on 2 PUs: %s" % r)
 
 # ---- py.semaphore's bound, counted where the requests arrive --------------------------------
 serve = subprocess.Popen([PARBENCH, "serve", "--port", "0"], stdout=subprocess.PIPE, text=True,
@@ -216,6 +237,15 @@ try:
           "py.semaphore -c 10: at most 10 requests at the target at once, saw %d" %
           stats["in_flight_max"])
     check(stats["requests"] == 200, "the target answered 200 requests: %d" % stats["requests"])
+    # against the embedded target, each repetition's fixture counts the same
+    doc, _ = run_doc(["-r", "py.semaphore", "-w", "io.http", "-c", "6", "-n", "60", "-p",
+                      "delay_ms=5", "--repeat", "2", "--warmup", "0"])
+    if doc:
+        peaks = [r["fixture"].get("in_flight_max") for r in doc["cases"][0]["repetitions"]]
+        check(all(p is not None and 3 <= p <= 6 for p in peaks),
+              "py.semaphore -c 6: the embedded target saw at most 6 at once: %s" % peaks)
+        r = verdict(doc, "a Semaphore")
+        check(r["verdict"] == "holds", "the report's semaphore rule holds: %s" % r)
     # failures by kind from the Python clients too
     for runner in ("py.threads", "py.asyncio"):
         doc, _ = run_doc(["-r", runner, "-w", "io.http", "-n", "4", "--url",
