@@ -9,20 +9,20 @@
 #include "harness/error.h"
 
 /* For pb_child_opts.stdio: keep the parent's descriptor, or give the child /dev/null. */
-/* Descriptors a child can be given besides 0..2 (pb_child_opts.pass). */
-#define PB_CHILD_PASS_MAX 4
-
 #define PB_CHILD_INHERIT (-1)
 #define PB_CHILD_DEVNULL (-2)
+/* Descriptors a child can be given besides 0..2 (pb_child_opts.pass). */
+#define PB_CHILD_PASS_MAX 4
 
 struct pb_child_opts {
     const char *exe;   /* NULL: /proc/self/exe, this binary even if it was replaced on disk */
     char *const *argv; /* argv[0] first, NULL-terminated */
     /* The child's descriptors 0, 1 and 2: a descriptor of ours (it may be any, even one of
-     * 0..2), PB_CHILD_INHERIT or PB_CHILD_DEVNULL. The child gets no other descriptor. */
+     * 0..2), PB_CHILD_INHERIT or PB_CHILD_DEVNULL. The child gets no other descriptor than
+     * these and pass's. */
     int stdio[3];
     /* Our descriptors that become the child's 3, 4, ... in order (npass at most
-     * PB_CHILD_PASS_MAX); the child gets no other. */
+     * PB_CHILD_PASS_MAX). */
     const int *pass;
     unsigned npass;
     char *const *envp; /* its environment; NULL: ours */
