@@ -246,7 +246,8 @@ static json_t *http_fixture_rep_report(void *fixture)
     json_object_set_new(o, "sys_s", json_real(s));
     /* requests in progress at once, counted where they arrive: a semaphore's bound, checked */
     json_t *stats = target_json(t, "__stats");
-    json_t *max = json_object_get(stats, "in_flight_max"), *req = json_object_get(stats, "requests");
+    json_t *max = json_object_get(stats, "in_flight_max"),
+           *req = json_object_get(stats, "requests");
     if (json_is_integer(max))
         json_object_set(o, "in_flight_max", max);
     if (json_is_integer(req))
