@@ -327,6 +327,19 @@ if os.path.exists(installed) and oot.get("zlib") and oot.get("openmp"):
         check(got.get("openmp", {}).get("sha256") == sha256(oot["openmp"]),
               "out-of-tree openmp recorded: %s" % got.get("openmp"))
 
+# the installed binary runs the installed Python worker (share/parbench/python), not the tree's
+if os.path.exists(installed):
+    saved = pbtest.PARBENCH
+    pbtest.PARBENCH = installed
+    doc, _ = run_doc(["-r", "py.serial", "-w", "null", "-n", "20", "--repeat", "1", "--warmup",
+                      "0"])
+    pbtest.PARBENCH = saved
+    if doc:
+        py = doc["cases"][0]["repetitions"][0]["workload"].get("python", {})
+        check(os.path.realpath(py.get("package", "")) == os.path.realpath(
+            os.path.join(prefix, "share", "parbench", "python", "parbench_py")),
+            "the installed parbench uses the installed parbench_py: %s" % py.get("package"))
+
 # ---- compare warns on different builds of a plug-in, and only then --------------------------
 docs = {}
 for tag, path in (("a", ZLIB), ("b", ZLIB), ("oot", oot.get("zlib"))):

@@ -2,6 +2,7 @@
 JSON line (runners/python.c asks once, for `parbench list` and to refuse a case early); the
 worker's `ready` message carries facts()."""
 import json
+import os
 import platform
 import sys
 import sysconfig
@@ -31,7 +32,8 @@ def facts(loop=None):
             "implementation": sys.implementation.name,
             "gil_enabled": bool(is_gil()) if is_gil else True,
             "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-            "loop": loop, "aiohttp": module_version("aiohttp")}
+            "loop": loop, "aiohttp": module_version("aiohttp"),
+            "package": os.path.dirname(os.path.abspath(__file__))}
 
 
 def probe():
